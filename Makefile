@@ -1,0 +1,49 @@
+# lakescan — `make help` lists the targets.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+export LAKESCAN_CACHE ?= $(HOME)/.cache/lakescan
+CONFIG ?= conf/local.yaml
+PYTEST_ARGS ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help setup demo test test-fast bench eval lint clean
+
+help: ## List the targets
+	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
+
+$(STAMP): setup.py
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
+	@touch $(STAMP)
+
+setup: $(STAMP) ## Create .venv, install lakescan with test extras, fetch the Delta/S3A jars once
+	@$(PY) -m jobs.jars fetch
+
+demo: setup ## Start the embedded S3, seed the sample lake, run the nightly job, print the summary
+	$(VENV)/bin/lakescan demo run --config $(CONFIG)
+
+test: setup ## Run the whole suite (what CI runs)
+	$(PY) -m pytest -q $(PYTEST_ARGS)
+
+test-fast: $(STAMP) ## Run the no-JVM core tests only
+	$(PY) -m pytest -q -m "not spark and not integration and not cluster" $(PYTEST_ARGS)
+
+bench: setup ## Run the benchmarks and record them in BENCHMARKS.md
+	$(PY) -m pip install -q -e '.[bench]'
+	$(PY) -m bench.detect_bench --write
+
+eval: $(STAMP) ## Score the detectors on ../shared/eval and record the figures in BENCHMARKS.md
+	$(PY) -m bench.eval --write
+
+lint: $(STAMP) ## ruff, and the single-SparkSession-builder rule
+	$(VENV)/bin/ruff check setup.py jobs detectors tests bench
+	@! grep -rn "SparkSession.builder" --include=*.py jobs detectors tests bench | grep -v "^jobs/spark.py:" \
+	  || (echo "SparkSession.builder belongs in jobs/spark.py only" && false)
+
+clean: ## Remove build outputs and local tables (keeps .venv and the jar cache)
+	rm -rf build dist *.egg-info .pytest_cache .ruff_cache .lakescan spark-warehouse metastore_db derby.log
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -1,0 +1,157 @@
+"""Delta table schemas (the single definition) and idempotent writes.
+
+Every table carries `run_id` and is partitioned by `run_date`. Writes are MERGEs on the table's
+key, so rerunning the same run id replaces that run's rows instead of duplicating them. A write
+to a table that does not exist yet creates it in the same single commit.
+"""
+from __future__ import annotations
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import types as T
+
+OCCURRENCE = T.StructType([
+    T.StructField("kind", T.StringType()),            # lineRange | cell | record | page
+    T.StructField("line_start", T.LongType()),
+    T.StructField("line_end", T.LongType()),
+    T.StructField("start_column", T.LongType()),
+    T.StructField("row", T.LongType()),
+    T.StructField("column", T.LongType()),
+    T.StructField("column_name", T.StringType()),
+    T.StructField("cell_reference", T.StringType()),
+    T.StructField("record_index", T.LongType()),
+    T.StructField("json_path", T.StringType()),
+    T.StructField("page_number", T.LongType()),
+    T.StructField("file_path", T.StringType()),       # embedded file inside an archive
+    T.StructField("masked", T.StringType()),          # masked excerpt, never the raw value
+    T.StructField("value_hash", T.StringType()),      # HMAC-SHA256 of the normalised value
+])
+
+DETECTION = T.StructType([
+    T.StructField("type", T.StringType()),
+    T.StructField("category", T.StringType()),
+    T.StructField("count", T.LongType()),
+    T.StructField("occurrences", T.ArrayType(OCCURRENCE)),
+])
+
+OBJECT_RESULTS = T.StructType([
+    T.StructField("run_id", T.StringType(), False),
+    T.StructField("run_date", T.DateType(), False),
+    T.StructField("account_id", T.StringType()),
+    T.StructField("bucket", T.StringType(), False),
+    T.StructField("key", T.StringType(), False),
+    T.StructField("etag", T.StringType()),
+    T.StructField("version_id", T.StringType()),
+    T.StructField("size", T.LongType()),
+    T.StructField("last_modified", T.TimestampType()),
+    T.StructField("storage_class", T.StringType()),
+    T.StructField("extension", T.StringType()),
+    T.StructField("sampled", T.BooleanType()),
+    T.StructField("status", T.StringType(), False),     # COMPLETE | PARTIAL | SKIPPED
+    T.StructField("reason", T.StringType()),            # Macie reason code (or NOT_SAMPLED)
+    T.StructField("detail", T.StringType()),            # safe error text, never content
+    T.StructField("mime_type", T.StringType()),
+    T.StructField("bytes_read", T.LongType()),
+    T.StructField("size_classified", T.LongType()),
+    T.StructField("detection_count", T.LongType()),
+    T.StructField("sensitive", T.BooleanType()),
+    T.StructField("finding_type", T.StringType()),
+    T.StructField("severity", T.StringType()),
+    T.StructField("detections", T.ArrayType(DETECTION)),  # up to 1,000 occurrences per type
+    T.StructField("scanned_at", T.TimestampType()),
+    T.StructField("rule_pack_digest", T.StringType()),
+])
+
+FINDINGS = T.StructType([
+    T.StructField("finding_id", T.StringType(), False),
+    T.StructField("run_id", T.StringType(), False),
+    T.StructField("run_date", T.DateType(), False),
+    T.StructField("account_id", T.StringType()),
+    T.StructField("bucket", T.StringType(), False),
+    T.StructField("key", T.StringType(), False),
+    T.StructField("etag", T.StringType()),
+    T.StructField("version_id", T.StringType()),
+    T.StructField("category", T.StringType()),          # CLASSIFICATION
+    T.StructField("finding_type", T.StringType(), False),  # SensitiveData:S3Object/...
+    T.StructField("severity", T.StringType(), False),   # Low | Medium | High
+    T.StructField("severity_score", T.IntegerType()),   # 1..3
+    T.StructField("total_count", T.LongType()),
+    T.StructField("detections", T.ArrayType(DETECTION)),  # up to 15 occurrences per type
+    T.StructField("created_at", T.TimestampType()),
+    T.StructField("rule_pack_digest", T.StringType()),
+])
+
+BUCKET_SCORES = T.StructType([
+    T.StructField("run_id", T.StringType(), False),
+    T.StructField("run_date", T.DateType(), False),
+    T.StructField("account_id", T.StringType()),
+    T.StructField("bucket", T.StringType(), False),
+    T.StructField("sensitivity_score", T.IntegerType(), False),
+    T.StructField("label", T.StringType(), False),
+    T.StructField("objects_in_scope", T.LongType()),
+    T.StructField("objects_sampled", T.LongType()),
+    T.StructField("objects_classified", T.LongType()),
+    T.StructField("objects_sensitive", T.LongType()),
+    T.StructField("objects_skipped", T.LongType()),
+    T.StructField("objects_errored", T.LongType()),
+    T.StructField("bytes_in_scope", T.LongType()),
+    T.StructField("bytes_classified", T.LongType()),
+    T.StructField("detections_total", T.LongType()),
+    T.StructField("detection_types", T.ArrayType(T.StringType())),
+    T.StructField("computed_at", T.TimestampType()),
+])
+
+SCAN_RUNS = T.StructType([
+    T.StructField("run_id", T.StringType(), False),
+    T.StructField("run_date", T.DateType(), False),
+    T.StructField("run_name", T.StringType()),
+    T.StructField("status", T.StringType(), False),     # SUCCEEDED | FAILED
+    T.StructField("message", T.StringType()),
+    T.StructField("started_at", T.TimestampType()),
+    T.StructField("finished_at", T.TimestampType()),
+    T.StructField("elapsed_seconds", T.DoubleType()),
+    T.StructField("config_digest", T.StringType()),
+    T.StructField("rule_pack_digest", T.StringType()),
+    T.StructField("selector", T.StringType()),
+    T.StructField("spark_version", T.StringType()),
+    T.StructField("lakescan_version", T.StringType()),
+    T.StructField("counters", T.MapType(T.StringType(), T.LongType())),
+    T.StructField("skipped_by_reason", T.MapType(T.StringType(), T.LongType())),
+    T.StructField("findings_by_type", T.MapType(T.StringType(), T.LongType())),
+    T.StructField("findings_by_severity", T.MapType(T.StringType(), T.LongType())),
+    T.StructField("phase_seconds", T.MapType(T.StringType(), T.DoubleType())),
+])
+
+
+TABLES: dict[str, tuple[T.StructType, tuple[str, ...], tuple[str, ...]]] = {
+    # name: (schema, merge key, partition columns)
+    "object_results": (OBJECT_RESULTS, ("run_id", "bucket", "key"), ("run_date",)),
+    "findings": (FINDINGS, ("run_id", "bucket", "key"), ("run_date",)),
+    "bucket_scores": (BUCKET_SCORES, ("run_id", "bucket"), ("run_date",)),
+    "scan_runs": (SCAN_RUNS, ("run_id",), ("run_date",)),
+}
+
+
+def _is_delta(spark: SparkSession, path: str) -> bool:
+    from delta.tables import DeltaTable
+
+    return DeltaTable.isDeltaTable(spark, path)
+
+
+def merge_into(spark: SparkSession, df: DataFrame, name: str, path: str) -> None:
+    """One commit: create the table with this data, or MERGE it on the table's key."""
+    from delta.tables import DeltaTable
+
+    schema, key, partitions = TABLES[name]
+    df = df.select([f.name for f in schema.fields])
+    if not _is_delta(spark, path):
+        df.write.format("delta").partitionBy(*partitions).mode("errorifexists").save(path)
+        return
+    # The run_date partition column joins the condition so MERGE prunes other partitions.
+    cond = " AND ".join(f"t.`{c}` = s.`{c}`" for c in (*partitions, *key))
+    (
+        DeltaTable.forPath(spark, path).alias("t")
+        .merge(df.alias("s"), cond)
+        .whenMatchedUpdateAll()
+        .whenNotMatchedInsertAll()
+        .execute()
+    )
