@@ -68,7 +68,7 @@ def _scan_and_report(cfg: RunConfig, run_id: str | None) -> None:
     from jobs.spark import build_spark
     from jobs.summary import print_summary
 
-    console = Console(stderr=False)
+    console = Console(width=None if sys.stdout.isatty() else 120)
     try:
         cfg.hash_key()
     except JobConfigError as e:
@@ -192,6 +192,9 @@ except ImportError:  # pragma: no cover - only while the engine is being built
 
 
 def main() -> None:
+    import warnings
+
+    warnings.filterwarnings("ignore", category=FutureWarning, module="pyspark")
     cli(prog_name="lakescan")
 
 

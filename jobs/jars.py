@@ -93,14 +93,12 @@ def jars_dir(spark: str | None = None) -> Path:
     return cache_root() / "jars" / f"spark-{spark}"
 
 
-_ARTIFACT = re.compile(r"^(?:.+?_)?(?P<artifact>[A-Za-z0-9.\-]+?)-\d[\w.\-]*\.jar$")
-
-
-def _artifact_name(jar_name: str) -> str:
-    """`org.apache.hadoop_hadoop-aws-3.5.0.jar` -> `hadoop-aws`; `guava-33.6.0-jre.jar` -> `guava`."""
-    base = jar_name.split("_", 1)[1] if "_" in jar_name and "." in jar_name.split("_", 1)[0] else jar_name
-    m = _ARTIFACT.match(base)
-    return m.group("artifact") if m else base
+def _artifact_name(jar_name: str, ivy: bool = False) -> str:
+    """`guava-33.6.0-jre.jar` -> `guava`; with ivy=True the `[organisation]_` prefix Ivy adds is
+    dropped first: `io.delta_delta-spark_4.2_2.13-4.4.0.jar` -> `delta-spark_4.2_2.13`."""
+    base = jar_name.split("_", 1)[1] if ivy and "_" in jar_name else jar_name
+    m = re.match(r"^(.*?)-\d", base)
+    return m.group(1) if m else base.removesuffix(".jar")
 
 
 def local_jars() -> list[str]:
@@ -123,13 +121,14 @@ def local_jars() -> list[str]:
 def fetch(force: bool = False) -> Path:
     """Resolve the jar set with Spark's Ivy into the cache; keep what pyspark does not ship."""
     target = jars_dir()
+    js = jar_set()
     if (target / MANIFEST).exists() and not force:
         try:
-            local_jars()
-            return target
-        except MissingJarsError:
+            same = tuple(json.loads((target / MANIFEST).read_text())["packages"]) == js.packages
+            if same and local_jars():
+                return target
+        except (MissingJarsError, KeyError, ValueError):
             pass
-    js = jar_set()
     ivy = cache_root() / "ivy" / f"spark-{spark_version()}"
     if ivy.exists():
         shutil.rmtree(ivy / "jars", ignore_errors=True)
@@ -140,7 +139,7 @@ def fetch(force: bool = False) -> Path:
     target.mkdir(parents=True, exist_ok=True)
     kept = []
     for jar in sorted((ivy / "jars").glob("*.jar")):
-        if _artifact_name(jar.name) in shipped:
+        if _artifact_name(jar.name, ivy=True) in shipped:
             continue
         shutil.copy2(jar, target / jar.name)
         kept.append(jar.name)

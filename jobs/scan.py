@@ -16,7 +16,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 from jobs import extract
@@ -168,7 +168,7 @@ def _row(ctx: ExecutorContext, base: dict, res: extract.ObjectResult,
         base["extension"], base["sampled"], res.status, res.reason, res.detail, res.mime_type or base["mime_type"],
         base["bytes_read"], res.size_classified, res.detection_count, classified is not None,
         classified[0] if classified else None, classified[1] if classified else None,
-        detections, datetime.now(timezone.utc), ctx.pack.digest,
+        detections, datetime.now(UTC), ctx.pack.digest,
     )
 
 
@@ -192,7 +192,7 @@ class RunReport:
 
 
 def new_run_id(now: datetime | None = None) -> str:
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     return f"{now:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
 
 
@@ -227,7 +227,7 @@ def _run_date_for(spark, cfg: RunConfig, run_id: str) -> date:
         rows = spark.read.format("delta").load(path).where(F.col("run_id") == run_id).select("run_date").collect()
         if rows:
             return rows[0]["run_date"]
-    return datetime.now(timezone.utc).date()
+    return datetime.now(UTC).date()
 
 
 def run_scan(spark, cfg: RunConfig, pack, run_id: str | None = None, progress=None) -> RunReport:
@@ -237,8 +237,9 @@ def run_scan(spark, cfg: RunConfig, pack, run_id: str | None = None, progress=No
 
     from jobs import tables
     from jobs.scoring import BucketStats, sensitivity_score
+    from jobs.spark import StageProgress
 
-    started = datetime.now(timezone.utc)
+    started = datetime.now(UTC)
     t0 = time.monotonic()
     phases: dict[str, float] = {}
     run_id = run_id or new_run_id(started)
@@ -280,7 +281,9 @@ def run_scan(spark, cfg: RunConfig, pack, run_id: str | None = None, progress=No
         tables.OBJECT_RESULTS,
     ).persist(StorageLevel.MEMORY_AND_DISK)
     say("classifying objects")
-    n_results = results.count()
+    with StageProgress(spark, say) as prog:
+        prog.label = f"classifying {n_objects} objects"
+        n_results = results.count()
     phases["classify"] = time.monotonic() - t1
     if n_results != n_objects:  # the invariant the whole product rests on
         raise RuntimeError(f"{n_objects} objects in scope but {n_results} result rows")
@@ -317,7 +320,7 @@ def run_scan(spark, cfg: RunConfig, pack, run_id: str | None = None, progress=No
         ).collect()
     }
     scope_buckets = sorted({b for b, _ in pieces} | set(bucket_errors))
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     score_rows = []
     for b in scope_buckets:
         agg = per_bucket.get(b, {})
@@ -374,7 +377,7 @@ def run_scan(spark, cfg: RunConfig, pack, run_id: str | None = None, progress=No
     run_row = Row(
         run_id=run_id, run_date=run_date, run_name=cfg.run.name, status="SUCCEEDED",
         message="; ".join(f"bucket {b}: {e}" for b, e in sorted(bucket_errors.items())) or None,
-        started_at=started, finished_at=datetime.now(timezone.utc), elapsed_seconds=elapsed,
+        started_at=started, finished_at=datetime.now(UTC), elapsed_seconds=elapsed,
         config_digest=cfg.digest(), rule_pack_digest=pack.digest, selector=cfg.detectors.selector,
         spark_version=spark.version, lakescan_version=_version(), counters=counters,
         skipped_by_reason=skipped, findings_by_type=by_type, findings_by_severity=by_sev,

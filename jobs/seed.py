@@ -4,7 +4,8 @@ Four buckets with different postures and contents:
 
 | bucket | posture | contents |
 |---|---|---|
-| acme-customer-exports | no default encryption | daily CSV customer exports (names, emails, SSNs, card numbers), gzip copies, a Parquet snapshot |
+| acme-customer-exports | no default encryption | daily CSV customer exports (names, emails, SSNs,
+  card numbers), gzip copies, a Parquet snapshot |
 | acme-app-logs | versioned | JSON Lines application logs by date, a few leaking AWS keys and tokens, gzip archives |
 | acme-analytics | public via bucket policy | clean analytics: page views, sessions, metrics JSON, Parquet |
 | acme-partner-share | shared with account 999988887777 | partner notes and settlement CSVs, some with SSNs and cards |
@@ -21,7 +22,7 @@ import json
 import random
 import string
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 CUSTOMER_BUCKET = "acme-customer-exports"
 LOGS_BUCKET = "acme-app-logs"
@@ -163,7 +164,7 @@ def customer_export(rng: random.Random, n: int) -> tuple[bytes, set[str]]:
 
 def app_log(rng: random.Random, day: date, n: int, leak: bool) -> tuple[bytes, set[str]]:
     lines, values = [], set()
-    start = datetime(day.year, day.month, day.day, tzinfo=timezone.utc)
+    start = datetime(day.year, day.month, day.day, tzinfo=UTC)
     leak_at = rng.randrange(n) if leak else -1
     for i in range(n):
         ts = (start + timedelta(seconds=i * 37)).isoformat().replace("+00:00", "Z")

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from jobs import jars
+
+LOG4J_CONF = Path(__file__).parent / "resources" / "log4j2.properties"
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -46,6 +49,8 @@ def local_conf(cfg: RunConfig) -> dict[str, str]:
         "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
         "spark.jars": ",".join(jars.local_jars()),
         "spark.ui.enabled": "false",
+        "spark.ui.showConsoleProgress": "false",
+        "spark.databricks.delta.snapshotPartitions": "2",
         "spark.sql.shuffle.partitions": str(cfg.spark.shuffle_partitions),
         "spark.default.parallelism": str(cfg.spark.shuffle_partitions),
         "spark.sql.session.timeZone": "UTC",
@@ -56,7 +61,13 @@ def local_conf(cfg: RunConfig) -> dict[str, str]:
         "spark.pyspark.driver.python": sys.executable,
         "spark.databricks.delta.schema.autoMerge.enabled": "false",
         "spark.sql.warehouse.dir": str(cfg.output.warehouse_path() / "_spark_warehouse"),
-        "spark.driver.extraJavaOptions": "-Dderby.system.home=" + str(cfg.output.warehouse_path() / "_derby"),
+        "spark.driver.extraJavaOptions": " ".join([
+            "-Dderby.system.home=" + str(cfg.output.warehouse_path() / "_derby"),
+            "-Dlog4j2.configurationFile=" + str(LOG4J_CONF),
+        ]),
+        # Local mode binds to loopback only.
+        "spark.driver.host": "127.0.0.1",
+        "spark.driver.bindAddress": "127.0.0.1",
     }
     conf.update(s3a_conf(cfg))
     return conf
@@ -69,6 +80,7 @@ def build_spark(cfg: RunConfig, app_name: str = "lakescan") -> SparkSession:
     builder = SparkSession.builder.appName(app_name)
     if cfg.spark.mode == "local":
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
         for key, value in {**local_conf(cfg), **cfg.spark.conf}.items():
             builder = builder.config(key, value)
     else:
@@ -93,3 +105,36 @@ def resolve_packages(packages: tuple[str, ...], excludes: tuple[str, ...], ivy_d
         .getOrCreate()
     )
     spark.stop()
+
+
+class StageProgress:
+    """Reports `done/total tasks` of the running Spark stages while a long action runs."""
+
+    def __init__(self, spark, report, interval: float = 0.5) -> None:
+        import threading
+
+        self._tracker = spark.sparkContext.statusTracker()
+        self._report = report
+        self._interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self.label = ""
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._interval):
+            done = total = 0
+            for sid in self._tracker.getActiveStageIds():
+                info = self._tracker.getStageInfo(sid)
+                if info:
+                    done += info.numCompletedTasks
+                    total += info.numTasks
+            if total:
+                self._report(f"{self.label}: {done}/{total} tasks")
+
+    def __enter__(self) -> StageProgress:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=2)

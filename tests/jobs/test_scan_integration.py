@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import gzip
 import json
+import random
+from datetime import date
 
 import pytest
 from chispa import assert_df_equality
@@ -40,7 +42,8 @@ def _seed_edge_cases(client) -> str:
     put("archive/2019/customers.csv", b"ssn\n536-22-8725\n", StorageClass="GLACIER")
     put("empty.txt", b"")
     put("notes/binary.txt", bytes(range(256)) * 4)
-    put("broken/truncated.csv.gz", gzip.compress(b"name,ssn\n" * 500)[:60])
+    gz = gzip.compress(seeding.analytics_csv(random.Random(1), date(2026, 1, 1), 200))
+    put("broken/truncated.csv.gz", gz[: len(gz) // 2])
     put("deep/nested.json", ("[" * 300 + "]" * 300).encode())
     put("big/huge.log", b"x" * (SIZE_LIMIT + 1))
     ssn = "536-22-8725"
