@@ -11,168 +11,18 @@ Executors: list the (bucket, prefix) pieces in parallel, then read each sampled 
 """
 from __future__ import annotations
 
-import hashlib
 import time
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
 from jobs import extract
+from jobs.classify import NOT_SAMPLED, ExecutorContext, classify_partition
 from jobs.config import RunConfig
-from jobs.s3 import client_kwargs, make_client
+from jobs.enumerate import enumerate_objects
+from jobs.s3 import client_kwargs
 
-UNREADABLE_CLASSES = {"GLACIER", "DEEP_ARCHIVE", "EXPRESS_ONEZONE", "OUTPOSTS"}
-NOT_SAMPLED = "NOT_SAMPLED"  # lakescan's own reason: in scope, not picked by sampling this run
-
-S3_ERROR_REASONS = {
-    "NoSuchKey": "SOURCE_OBJECT_NO_LONGER_AVAILABLE",
-    "404": "SOURCE_OBJECT_NO_LONGER_AVAILABLE",
-    "NoSuchBucket": "NO_SUCH_BUCKET_AVAILABLE",
-    "PreconditionFailed": "OBJECT_VERSION_MISMATCH",
-    "412": "OBJECT_VERSION_MISMATCH",
-    "AccessDenied": "PERMISSION_DENIED",
-    "403": "PERMISSION_DENIED",
-    "InvalidObjectState": "INVALID_OBJECT_STATE",
-    "InvalidRequest": "INVALID_ENCRYPTION",  # e.g. SSE-C object read without its key
-    "KMS.DisabledException": "INVALID_KMS_KEY",
-    "KMS.KMSInvalidStateException": "INVALID_KMS_KEY",
-}
-
-
-def should_sample(bucket: str, key: str, etag: str, seed: int, percentage: float) -> bool:
-    """Deterministic in (bucket, key, etag, seed): retries and reruns pick the same objects."""
-    if percentage >= 100:
-        return True
-    h = hashlib.sha256(f"{seed}\x00{bucket}\x00{key}\x00{etag}".encode()).digest()
-    return int.from_bytes(h[:8], "big") / 2**64 * 100 < percentage
-
-
-@dataclass(frozen=True)
-class ExecutorContext:
-    """Everything executors need, broadcast once: small and picklable."""
-
-    s3: dict[str, Any]
-    pack: Any
-    hash_key: bytes
-    limits: extract.Limits
-    max_object_bytes: int
-    sampling_percentage: float
-    sampling_seed: int
-    run_id: str
-    run_date: date
-    account_id: str
-
-
-# ---- executor side ---------------------------------------------------------------------------
-
-def list_partition(pieces: Iterator[tuple[str, str]], s3: dict[str, Any]) -> Iterator[tuple]:
-    """(bucket, prefix) -> (bucket, key, size, etag, last_modified, storage_class, error)."""
-    client = None
-    for bucket, prefix in pieces:
-        if client is None:
-            client = make_client(s3)
-        try:
-            for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
-                for o in page.get("Contents", []):
-                    if o["Key"].endswith("/") and o["Size"] == 0:
-                        continue  # folder marker, not an object
-                    yield (bucket, o["Key"], int(o["Size"]), o.get("ETag", "").strip('"'),
-                           o.get("LastModified"), o.get("StorageClass", "STANDARD"), None)
-        except Exception as e:  # noqa: BLE001 - becomes a recorded bucket error
-            yield (bucket, None, 0, None, None, None, _error_code(e))
-
-
-def _error_code(e: Exception) -> str:
-    resp = getattr(e, "response", None)
-    if isinstance(resp, dict):
-        return str(resp.get("Error", {}).get("Code", type(e).__name__))
-    return type(e).__name__
-
-
-def _read_object(client, bucket: str, key: str, etag: str, limit: int) -> tuple[bytes, str | None]:
-    resp = client.get_object(Bucket=bucket, Key=key, IfMatch=f'"{etag}"' if etag else "*")
-    body = resp["Body"]
-    try:
-        data = body.read(limit + 1)
-    finally:
-        body.close()
-    return data, resp.get("VersionId")
-
-
-def classify_partition(rows: Iterator[Any], ctx_bc: Any) -> Iterator[tuple]:
-    """One output row per input object, whatever happens to it."""
-    from detectors import get_engine
-    from detectors.severity import classify_counts
-
-    ctx: ExecutorContext = ctx_bc.value
-    engine = None
-    client = None
-    for r in rows:
-        bucket, key, size, etag = r["bucket"], r["key"], r["size"], r["etag"]
-        base = dict(bucket=bucket, key=key, etag=etag, size=size, last_modified=r["last_modified"],
-                    storage_class=r["storage_class"], extension=extract.extension_of(key),
-                    version_id=None, sampled=False, bytes_read=0, mime_type=None)
-        sampled = should_sample(bucket, key, etag or "", ctx.sampling_seed, ctx.sampling_percentage)
-        base["sampled"] = sampled
-        if not sampled:
-            yield _row(ctx, base, extract.ObjectResult(status=extract.SKIPPED, reason=NOT_SAMPLED))
-            continue
-        if (r["storage_class"] or "STANDARD") in UNREADABLE_CLASSES:
-            yield _row(ctx, base, extract.ObjectResult(
-                status=extract.SKIPPED, reason="INVALID_OBJECT_STATE",
-                detail=f"storage class {r['storage_class']} cannot be read directly"))
-            continue
-        if size > ctx.max_object_bytes:
-            yield _row(ctx, base, extract.ObjectResult(
-                status=extract.SKIPPED, reason="FILE_EXCEEDS_SIZE_LIMIT",
-                detail=f"{size} bytes > limit {ctx.max_object_bytes}"))
-            continue
-        if size == 0:
-            yield _row(ctx, base, extract.ObjectResult(status=extract.COMPLETE, mime_type="application/x-empty"))
-            continue
-        if client is None:
-            client = make_client(ctx.s3)
-        try:
-            data, version = _read_object(client, bucket, key, etag, ctx.max_object_bytes)
-        except Exception as e:  # noqa: BLE001 - every S3 failure becomes a reason code
-            code = _error_code(e)
-            yield _row(ctx, base, extract.ObjectResult(
-                status=extract.SKIPPED, reason=S3_ERROR_REASONS.get(code, "UNABLE_TO_PARSE_FILE"),
-                detail=f"S3 GetObject failed: {code}"))
-            continue
-        base["version_id"] = version
-        base["bytes_read"] = len(data)
-        if engine is None:
-            engine = get_engine(ctx.pack, ctx.hash_key)
-        try:
-            result = extract.classify_bytes(data, key, engine, ctx.limits)
-        except Exception as e:  # noqa: BLE001 - a reader bug must not fail the whole job
-            result = extract.ObjectResult(status=extract.SKIPPED, reason="UNABLE_TO_PARSE_FILE",
-                                          detail=f"reader error: {type(e).__name__}")
-        counts = {t: tr.count for t, tr in result.detections.items()}
-        classified = classify_counts(counts, ctx.pack) if counts else None
-        yield _row(ctx, base, result, classified)
-
-
-def _row(ctx: ExecutorContext, base: dict, res: extract.ObjectResult,
-         classified: tuple[str, str] | None = None) -> tuple:
-    detections = [
-        {"type": t, "category": tr.category, "count": tr.count, "occurrences": tr.occurrences}
-        for t, tr in sorted(res.detections.items())
-    ]
-    return (
-        ctx.run_id, ctx.run_date, ctx.account_id, base["bucket"], base["key"], base["etag"],
-        base["version_id"], base["size"], base["last_modified"], base["storage_class"],
-        base["extension"], base["sampled"], res.status, res.reason, res.detail, res.mime_type or base["mime_type"],
-        base["bytes_read"], res.size_classified, res.detection_count, classified is not None,
-        classified[0] if classified else None, classified[1] if classified else None,
-        detections, datetime.now(UTC), ctx.pack.digest,
-    )
-
-
-# ---- driver side -----------------------------------------------------------------------------
 
 @dataclass
 class RunReport:
@@ -194,27 +44,6 @@ class RunReport:
 def new_run_id(now: datetime | None = None) -> str:
     now = now or datetime.now(UTC)
     return f"{now:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
-
-
-def resolve_buckets(cfg: RunConfig, s3: dict[str, Any]) -> tuple[list[tuple[str, str]], dict[str, str]]:
-    """(bucket, prefix) pieces in scope, and bucket-level errors (bucket -> error code)."""
-    client = make_client(s3)
-    errors: dict[str, str] = {}
-    if cfg.scope.buckets:
-        scopes = [(b.bucket, b.prefixes) for b in cfg.scope.buckets]
-    else:
-        scopes = [(b["Name"], ("",)) for b in client.list_buckets().get("Buckets", [])]
-    pieces = []
-    for bucket, prefixes in scopes:
-        if bucket in cfg.scope.exclude_buckets:
-            continue
-        try:
-            client.head_bucket(Bucket=bucket)
-        except Exception as e:  # noqa: BLE001
-            errors[bucket] = _error_code(e)
-            continue
-        pieces.extend((bucket, p) for p in prefixes)
-    return pieces, errors
 
 
 def _run_date_for(spark, cfg: RunConfig, run_id: str) -> date:
@@ -249,18 +78,7 @@ def run_scan(spark, cfg: RunConfig, pack, run_id: str | None = None, progress=No
     say = progress or (lambda msg: None)
 
     say("enumerating buckets")
-    pieces, bucket_errors = resolve_buckets(cfg, s3)
-    sc = spark.sparkContext
-    listing_schema = "bucket string, key string, size long, etag string, last_modified timestamp, " \
-                     "storage_class string, error string"
-    listed = spark.createDataFrame(
-        sc.parallelize(pieces, max(1, min(len(pieces), 64)) if pieces else 1)
-        .mapPartitions(lambda it: list_partition(it, s3)),
-        listing_schema,
-    ).persist(StorageLevel.MEMORY_AND_DISK)
-    for r in listed.where(F.col("key").isNull()).select("bucket", "error").distinct().collect():
-        bucket_errors[r["bucket"]] = r["error"]
-    objects = listed.where(F.col("key").isNotNull()).drop("error").dropDuplicates(["bucket", "key"])
+    objects, listed, pieces, bucket_errors = enumerate_objects(spark, cfg, s3)
     n_objects = objects.count()
     phases["enumerate"] = time.monotonic() - t0
     say(f"{n_objects} objects in scope in {len(pieces)} bucket prefixes")
@@ -273,7 +91,7 @@ def run_scan(spark, cfg: RunConfig, pack, run_id: str | None = None, progress=No
         sampling_percentage=cfg.sampling.percentage, sampling_seed=cfg.sampling.seed,
         run_id=run_id, run_date=run_date, account_id=cfg.run.account_id,
     )
-    ctx_bc = sc.broadcast(ctx)
+    ctx_bc = spark.sparkContext.broadcast(ctx)
     n_parts = max(1, min(4096, -(-n_objects // cfg.limits.objects_per_partition)))
     t1 = time.monotonic()
     results = spark.createDataFrame(
