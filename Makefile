@@ -9,7 +9,11 @@ CONFIG ?= conf/local.yaml
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help setup demo test test-fast bench eval lint clean
+VENV35 ?= .venv35
+PY35 := $(VENV35)/bin/python
+STAMP35 := $(VENV35)/.installed
+
+.PHONY: help setup setup-spark35 demo test test-fast test-spark35 bench eval lint package clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
@@ -17,11 +21,23 @@ help: ## List the targets
 $(STAMP): setup.py
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[test]'
+	$(PY) -m pip install -q -e '.[test,spark4]'
 	@touch $(STAMP)
 
 setup: $(STAMP) ## Create .venv, install lakescan with test extras, fetch the Delta/S3A jars once
 	@$(PY) -m jobs.jars fetch
+
+$(STAMP35): setup.py
+	@test -x $(PY35) || $(PYTHON) -m venv $(VENV35)
+	$(PY35) -m pip install -q --upgrade pip
+	$(PY35) -m pip install -q -e '.[test,spark35]'
+	@touch $(STAMP35)
+
+setup-spark35: $(STAMP35) ## The same for the Spark 3.5 line (EMR 7, Glue 5) in .venv35
+	@$(PY35) -m jobs.jars fetch
+
+test-spark35: setup-spark35 ## Run the integration tests on pyspark 3.5 + delta-spark 3.3
+	$(PY35) -m pytest -q -m "spark or integration" $(PYTEST_ARGS)
 
 demo: setup ## Start the embedded S3, seed the sample lake, run the nightly job, print the summary
 	$(VENV)/bin/lakescan demo run --config $(CONFIG)
@@ -43,6 +59,9 @@ lint: $(STAMP) ## ruff, and the single-SparkSession-builder rule
 	$(VENV)/bin/ruff check setup.py jobs detectors tests bench
 	@! grep -rn "SparkSession.builder" --include=*.py jobs detectors tests bench | grep -v "^jobs/spark.py:" \
 	  || (echo "SparkSession.builder belongs in jobs/spark.py only" && false)
+
+package: $(STAMP) ## Build dist/: the wheel, the --py-files zip and the spark-submit entry (reproducible)
+	$(PY) -m jobs.packaging
 
 clean: ## Remove build outputs and local tables (keeps .venv and the jar cache)
 	rm -rf build dist *.egg-info .pytest_cache .ruff_cache .lakescan spark-warehouse metastore_db derby.log

@@ -1,7 +1,19 @@
 """lakescan: find sensitive data in S3 data lakes with Apache Spark."""
 from setuptools import find_packages, setup
 
-SPARK_PINS = ["pyspark==4.2.0", "delta-spark==4.4.0"]
+# The newest pyspark + delta-spark pairs whose jars resolve (README "Versions and why").
+SPARK4 = ["pyspark==4.2.0", "delta-spark==4.4.0"]
+SPARK35 = ["pyspark==3.5.9", "delta-spark==3.3.2"]
+TEST = [
+    "pyarrow>=15",
+    "great-expectations>=1.0",
+    "chispa>=0.10",
+    "pytest>=8",
+    "pytest-timeout>=2.3",
+    "moto[server]>=5.0",
+    "ruff>=0.5",
+    "wheel>=0.43",
+]
 
 setup(
     name="lakescan",
@@ -14,6 +26,7 @@ setup(
     install_requires=[
         "boto3>=1.34",
         "pyahocorasick>=2.1",
+        "ahocorasick-rs>=1.0",
         "regex>=2024.4",
         "PyYAML>=6.0",
         "pydantic>=2.6",
@@ -21,16 +34,11 @@ setup(
         "rich>=13.7",
     ],
     extras_require={
-        "spark": SPARK_PINS + ["pyarrow>=15", "great-expectations>=1.0"],
-        "test": SPARK_PINS + [
-            "pyarrow>=15",
-            "great-expectations>=1.0",
-            "chispa>=0.10",
-            "pytest>=8",
-            "pytest-timeout>=2.3",
-            "moto[server]>=5.0",
-            "ruff>=0.5",
-        ],
+        # On EMR and Glue, Spark and Delta come with the cluster: the wheel does not pin them.
+        "spark": ["pyspark>=3.5,<5", "delta-spark>=3.2", "pyarrow>=15", "great-expectations>=1.0"],
+        "spark4": SPARK4,
+        "spark35": SPARK35,
+        "test": TEST,
         "bench": ["presidio-analyzer", "detect-secrets"],
     },
     entry_points={"console_scripts": ["lakescan=jobs.cli:main"]},

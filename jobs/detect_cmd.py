@@ -109,9 +109,13 @@ def _run_jsonl(engine) -> None:
     out.flush()
 
 
-def _run_files(engine, files) -> None:
+def _run_files(engine, files, profile: bool = False) -> None:
+    from collections import Counter
+
     from rich.console import Console
     from rich.table import Table
+
+    stats: Counter | None = Counter() if profile else None
 
     table = Table(title=f"Detections (selector {engine.pack.selector})")
     for col in ("file", "line", "col", "type", "category", "confidence", "masked value"):
@@ -120,12 +124,20 @@ def _run_files(engine, files) -> None:
     for path in files:
         with open(path, encoding="utf-8", errors="replace") as fh:
             text = fh.read()
-        for d in engine.detect(text):
+        for d in engine.detect(text, stats=stats):
             total += 1
             table.add_row(path, str(d.line), str(d.column), d.type, d.category, f"{d.confidence:.2f}", d.masked)
     console = Console(width=None if sys.stdout.isatty() else 160)
     console.print(table)
     console.print(f"{total} detection(s) in {len(files)} file(s)")
+    if stats is not None:
+        prof = Table(title="Cost per rule (slowest first)")
+        for col in ("rule", "prefilter hits", "seconds"):
+            prof.add_column(col)
+        costly = sorted(((v, k.split(":", 1)[1]) for k, v in stats.items() if k.startswith("seconds:")), reverse=True)
+        for secs, rid in costly[:20]:
+            prof.add_row(rid, str(stats[f"hits:{rid}"]), f"{secs:.3f}")
+        console.print(prof)
     if engine.counters.get("regex_timeouts"):
         console.print(f"[yellow]{engine.counters['regex_timeouts']} regex timeout(s)[/yellow]")
 
@@ -144,10 +156,11 @@ def _run_files(engine, files) -> None:
               help="Text allow list, one entry per line (exact, case-insensitive); repeatable.")
 @click.option("--allow-regex", "allow_regexes", multiple=True, metavar="REGEX",
               help="Regex allow list (must match the whole value); repeatable.")
+@click.option("--profile", is_flag=True, help="With FILEs: also print the time spent per rule.")
 @click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False), default=None,
               help="Take the detectors section of a run configuration.")
 def detect(files, jsonl, list_rules, selector, include, exclude, custom_identifiers, allow_list_files,
-           allow_regexes, config_path) -> None:
+           allow_regexes, profile, config_path) -> None:
     """Find sensitive data in text: JSON lines on stdin (--jsonl) or FILEs (table)."""
     if list_rules:
         _list_rules()
@@ -164,4 +177,4 @@ def detect(files, jsonl, list_rules, selector, include, exclude, custom_identifi
     if jsonl:
         _run_jsonl(engine)
     else:
-        _run_files(engine, files)
+        _run_files(engine, files, profile)

@@ -145,3 +145,20 @@ def test_scan_refuses_to_run_without_a_hash_key_outside_demo_mode(monkeypatch):
     res = CliRunner().invoke(cli, ["scan", "--config", str(REPO / "conf" / "local.yaml"),
                                    "--set", "run.mode=production"])
     assert res.exit_code != 0 and "LAKESCAN_HASH_KEY" in res.output
+
+
+def test_package_is_reproducible_and_the_zip_carries_the_rules(tmp_path):
+    from detectors import load_pack
+    from jobs.packaging import package
+
+    first = package(tmp_path / "a")
+    assert package(tmp_path / "b") == first
+    assert set(first) == {"lakescan-0.1.0-py3-none-any.whl", "lakescan-pyfiles.zip", "lakescan_main.py"}
+    probe = ("import detectors, json; from detectors import load_pack; p = load_pack(selector='ALL'); "
+             "print(json.dumps([detectors.__file__, len(p.rules), p.digest]))")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=tmp_path,
+                         env=dict(os.environ, PYTHONPATH=str(tmp_path / "a" / "lakescan-pyfiles.zip")))
+    where, n_rules, digest = json.loads(out.stdout)
+    local = load_pack(selector="ALL")
+    assert "lakescan-pyfiles.zip" in where
+    assert (n_rules, digest) == (len(local.rules), local.digest)

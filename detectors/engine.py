@@ -1,0 +1,666 @@
+"""The compiled detector: one Aho-Corasick automaton, windowed patterns, validators, allow lists.
+
+``get_engine(pack, hash_key)`` compiles a ``RulePack`` once per process (module-level cache keyed by
+``(pack.digest, sha256(hash_key))``). ``Engine.detect(text, field_path)`` then:
+
+1. lowercases ``text`` once and runs ONE literal pass (all keywords, keyword variants, literal
+   anchors and custom-identifier keywords) with the pyahocorasick automaton - or, for ASCII text of
+   512+ chars when the optional ``ahocorasick-rs`` package is installed, with an equivalent Rust DFA
+   over bytes (identical hits, tested); a text with no hit and no anchorless rule returns ``[]``
+   right there (the fast path);
+2. runs the candidate classes needed by anchorless rules (``detectors/candidates.py``);
+3. for each rule with hits, merges windows around the hits and runs its patterns only there
+   (``regex`` with a per-call ``timeout``; a timeout is counted and that pattern is skipped for the
+   rest of the text);
+4. filters: anchor inside the match / candidate overlap, keyword proximity (Macie: a keyword within
+   ``distance`` chars before or after, or in ``field_path``), validators, per-rule allow values and
+   regexes, the pack's allow lists;
+5. resolves overlaps between managed rules by explicit ``priority``, applies ``max_detections``;
+6. returns ``Detection``s with a masked excerpt and an HMAC-SHA256 of the normalised value. The raw
+   value never leaves this module.
+"""
+from __future__ import annotations
+
+import bisect
+import hashlib
+import hmac
+import re
+import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import ahocorasick
+import regex
+
+from detectors.candidates import CANDIDATES
+from detectors.pack import RulePack
+from detectors.schema import CustomIdentifier, Rule
+
+__all__ = ["Detection", "Engine", "field_tokens", "get_engine", "keyword_variants"]
+
+
+@dataclass(frozen=True, slots=True)
+class Detection:
+    type: str
+    category: str
+    start: int
+    end: int
+    line: int
+    column: int
+    confidence: float
+    masked: str
+    value_hash: str
+
+
+# --------------------------------------------------------------------------- helpers
+
+_SEPARATORS = (" ", "_", "-", "")
+
+
+def keyword_variants(term: str) -> tuple[str, ...]:
+    """``credit card`` -> credit card, credit_card, credit-card, creditcard (Macie §1.5)."""
+    term = term.lower()
+    if " " not in term:
+        return (term,)
+    return tuple(dict.fromkeys(term.replace(" ", sep) for sep in _SEPARATORS))
+
+
+_CAMEL = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
+
+
+def field_tokens(element: str) -> tuple[str, ...]:
+    """Split a column / JSON element name into lowercase tokens (camelCase, snake_case, kebab, spaces)."""
+    return tuple(t.lower() for t in _CAMEL.findall(element))
+
+
+def _compact(term: str) -> str:
+    return "".join(ch for ch in term.lower() if ch.isalnum())
+
+
+def _normalise(value: str, how: str) -> str:
+    if how == "digits":
+        return "".join(ch for ch in value if ch.isdigit())
+    if how == "alnum":
+        return "".join(ch for ch in value if ch.isalnum())
+    if how == "alnum_upper":
+        return "".join(ch for ch in value if ch.isalnum()).upper()
+    if how == "lower":
+        return value.lower()
+    return value
+
+
+def _mask(value: str, keep: int) -> str:
+    n_alnum = sum(1 for ch in value if ch.isalnum())
+    keep = min(keep, n_alnum // 2)
+    out = []
+    seen = 0
+    for ch in value:
+        if ch.isalnum():
+            seen += 1
+            out.append(ch if seen > n_alnum - keep else "*")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def _merge(windows: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    if len(windows) <= 1:
+        return windows
+    windows.sort()
+    out = [windows[0]]
+    for s, e in windows[1:]:
+        ls, le = out[-1]
+        if s <= le:
+            if e > le:
+                out[-1] = (ls, e)
+        else:
+            out.append((s, e))
+    return out
+
+
+def _lower_same_length(text: str) -> str:
+    low = text.lower()
+    if len(low) == len(text):
+        return low
+    # a few characters (e.g. U+0130) lowercase to two code points: keep offsets 1:1
+    return "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
+
+
+# --------------------------------------------------------------------------- compiled records
+
+
+class _CRule:
+    """One managed rule, compiled."""
+
+    __slots__ = (
+        "allow_regexes",
+        "allow_values",
+        "anchors",
+        "at_hit",
+        "candidate",
+        "category",
+        "conf_kw",
+        "conf_nokw",
+        "field_terms",
+        "fields_only",
+        "has_keywords",
+        "id",
+        "idx",
+        "kw_distance",
+        "kw_required",
+        "mask_keep",
+        "max_det",
+        "max_kw_len",
+        "normalize",
+        "patterns",
+        "priority",
+        "radius",
+        "rule",
+        "validators",
+        "value_group",
+    )
+
+    def __init__(self, rule: Rule, idx: int, validators: dict[str, Any]):
+        self.rule = rule
+        self.idx = idx
+        self.id = rule.id
+        self.category = rule.category
+        self.patterns = tuple((p.name, p.compiled()) for p in rule.patterns)
+        self.value_group = tuple("value" in c.groupindex for _, c in self.patterns)
+        self.at_hit = tuple(p.at_hit for p in rule.patterns)
+        self.validators = tuple(validators[v] for v in rule.validators)
+        self.normalize = rule.normalize
+        self.allow_values = frozenset(_normalise(v, rule.normalize) for v in rule.allow.values)
+        self.allow_regexes = tuple(regex.compile(r) for r in rule.allow.regexes)
+        kw = rule.keywords
+        self.has_keywords = kw is not None
+        self.kw_required = bool(kw and kw.required)
+        self.kw_distance = kw.distance if kw else 0
+        self.fields_only = bool(kw and kw.fields_only)
+        self.field_terms = tuple(_compact(t) for t in kw.terms) if kw else ()
+        self.max_kw_len = max((len(v) for t in kw.terms for v in keyword_variants(t)), default=0) if kw else 0
+        self.anchors = rule.anchors
+        self.candidate = rule.candidate
+        self.radius = rule.max_length + self.kw_distance
+        self.conf_kw = rule.confidence
+        self.conf_nokw = rule.confidence_without_keyword if rule.confidence_without_keyword is not None \
+            else rule.confidence
+        self.priority = rule.priority
+        self.max_det = rule.max_detections
+        self.mask_keep = rule.mask_keep
+
+
+class _CCustom:
+    __slots__ = ("cdi", "distance", "ignore", "keywords", "name", "pattern")
+
+    def __init__(self, cdi: CustomIdentifier):
+        self.cdi = cdi
+        self.name = cdi.name
+        self.pattern = regex.compile(cdi.regex)
+        self.keywords = tuple(k.lower() for k in cdi.keywords)
+        self.ignore = cdi.ignoreWords
+        self.distance = cdi.maximumMatchDistance
+
+
+# automaton payload kinds
+_KW, _ANCHOR, _CDI_KW = 0, 1, 2
+#: ASCII characters that satisfy a keyword's left boundary (the optional bytes backend registers
+#: "<sep><keyword>" keys for each, so in-word hits such as "pan" in "company" never reach Python)
+_ASCII_SEPARATORS = tuple(chr(c) for c in range(128) if not chr(c).isalnum())
+_ASCII_ALNUM = frozenset(b"0123456789abcdefghijklmnopqrstuvwxyz")  # bytes of lowercased ASCII alnum
+_SEP_KEY_MAX = 5
+_RS_MIN_LEN = 512  # below this the Python call overhead of the Rust pass outweighs its speed
+
+try:  # optional faster literal pass (Rust aho-corasick, DFA): same hits as pyahocorasick, ASCII text only
+    import ahocorasick_rs as _ac_rs
+except ImportError:  # pragma: no cover - depends on the environment
+    _ac_rs = None
+
+BACKENDS = ("auto", "pyahocorasick", "ahocorasick_rs")
+
+
+class Engine:
+    """A compiled ``RulePack``. Build it with ``get_engine``; ``detect`` is pure and thread-safe
+    apart from the cumulative ``counters`` (a ``Counter`` of e.g. ``regex_timeouts``)."""
+
+    def __init__(self, pack: RulePack, hash_key: bytes, backend: str = "auto"):
+        from detectors.validators import VALIDATORS
+
+        self.pack = pack
+        self._key = bytes(hash_key)
+        self.counters: Counter[str] = Counter()
+        self._timeout = pack.regex_timeout
+        self.rules = tuple(_CRule(r, i, VALIDATORS) for i, r in enumerate(pack.rules))
+        self.customs = tuple(_CCustom(c) for c in pack.custom)
+        self._allow_text = frozenset(e.lower() for a in pack.allow_lists if a.text is not None for e in a.text)
+        self._allow_regex = tuple(regex.compile(a.regex) for a in pack.allow_lists if a.regex is not None)
+
+        # automaton keys -> items (kind, index, left_check, right_check, length). One pyahocorasick
+        # automaton over the lowercased text holds every keyword (and its variants), every literal
+        # anchor and every custom-identifier keyword; boundaries are checked on the hits.
+        entries: dict[str, list[tuple[int, int, bool, bool, int]]] = {}
+        for cr in self.rules:
+            kw = cr.rule.keywords
+            if kw is not None and not kw.fields_only:
+                for term in kw.terms:
+                    for v in keyword_variants(term):
+                        left = kw.boundary != "none" and v[0].isalnum()
+                        right = kw.boundary == "both" and v[-1].isalnum()
+                        entries.setdefault(v, []).append((_KW, cr.idx, left, right, len(v)))
+            for a in cr.anchors:
+                entries.setdefault(a, []).append((_ANCHOR, cr.idx, False, False, len(a)))
+        for ci, cc in enumerate(self.customs):
+            for k in cc.keywords:
+                entries.setdefault(k, []).append((_CDI_KW, ci, False, False, len(k)))
+        self._automaton = None
+        if entries:
+            A = ahocorasick.Automaton()
+            for key, items in entries.items():
+                A.add_word(key, tuple(dict.fromkeys(items)))
+            A.make_automaton()
+            self._automaton = A
+        self._keys = tuple(entries)
+        # optional bytes backend for ASCII text: keys "<sep>keyword" for left-boundary keywords, over
+        # b" " + text, so the left check is done by the automaton; results are identical (tested)
+        if backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {', '.join(BACKENDS)}")
+        if backend == "ahocorasick_rs" and _ac_rs is None:
+            raise ValueError("backend ahocorasick_rs requested but the ahocorasick-rs package is not installed")
+        self.backend = "pyahocorasick" if backend == "pyahocorasick" or _ac_rs is None or not entries \
+            else "ahocorasick_rs"
+        self._rs = None
+        if self.backend == "ahocorasick_rs":
+            rs_entries: dict[bytes, list[tuple[int, int, bool, bool, int]]] = {}
+            for key, items in entries.items():
+                for kind, idx, left, right, length in dict.fromkeys(items):
+                    if not key.isascii():
+                        continue  # can never occur in ASCII text
+                    if left and len(key) <= _SEP_KEY_MAX:  # short keywords hit inside words a lot
+                        for sep in _ASCII_SEPARATORS:
+                            rs_entries.setdefault((sep + key).encode("ascii"), []).append(
+                                (kind, idx, False, right, length))
+                    else:
+                        rs_entries.setdefault(key.encode("ascii"), []).append((kind, idx, left, right, length))
+            rs_keys = list(rs_entries)
+            self._rs_items = tuple(tuple(dict.fromkeys(rs_entries[k])) for k in rs_keys)
+            self._rs = _ac_rs.BytesAhoCorasick(rs_keys, implementation=_ac_rs.Implementation.DFA) \
+                if rs_keys else None
+        # anchorless rules grouped by candidate class
+        by_class: dict[str, list[int]] = {}
+        for cr in self.rules:
+            if cr.candidate is not None:
+                by_class.setdefault(cr.candidate, []).append(cr.idx)
+        self._candidates = tuple((CANDIDATES[k], tuple(v)) for k, v in by_class.items())
+        self._always_custom = tuple(ci for ci, cc in enumerate(self.customs) if not cc.keywords)
+        self._field_cache: dict[tuple[str, ...], tuple[frozenset[int], frozenset[int]]] = {}
+
+    # ------------------------------------------------------------------ public
+
+    def triggers(self, text: str, field_path: Sequence[str] = ()) -> dict[str, set[str]]:
+        """What makes each rule / custom identifier look at ``text``: automaton keys (keywords, keyword
+        variants, anchors, custom keywords) that pass the boundary check, ``field:<element>`` and
+        ``candidate:<class>``. Used by the sample tests to prove the prefilter fires."""
+        out: dict[str, set[str]] = {}
+        low = _lower_same_length(text)
+        kw_hits, anchor_hits, cdi_hits = self._hits(text, low)
+        for kind_hits, names in ((kw_hits, self.rules), (anchor_hits, self.rules), (cdi_hits, self.customs)):
+            for idx, hits in kind_hits.items():
+                name = names[idx].id if names is self.rules else names[idx].name
+                out.setdefault(name, set()).update(low[s:e] for s, e in hits)
+        rules, cdis = self._field_matches(tuple(field_path)) if field_path else (frozenset(), frozenset())
+        for idx in rules:
+            out.setdefault(self.rules[idx].id, set()).add("field:" + "/".join(map(str, field_path)))
+        for ci in cdis:
+            out.setdefault(self.customs[ci].name, set()).add("field:" + "/".join(map(str, field_path)))
+        if self._candidates:
+            ascii_text = text.encode("ascii", "replace")
+            for cls, idxs in self._candidates:
+                if cls.spans(text, ascii_text):
+                    for i in idxs:
+                        out.setdefault(self.rules[i].id, set()).add("candidate:" + cls.name)
+        return out
+
+    def detect(self, text: str, field_path: Sequence[str] = (), stats: Counter | None = None) -> list[Detection]:
+        """Detections in ``text``; ``field_path`` is the structural context (column / JSON path names).
+
+        ``stats`` (optional ``Counter``) is incremented with ``regex_timeouts`` for this call and, per
+        managed rule that ran, ``hits:<ID>`` (keyword/anchor/candidate hits) and ``seconds:<ID>``.
+        """
+        if not text:
+            return []
+        field_path = tuple(field_path)
+        field_rules, field_cdis = self._field_matches(field_path) if field_path else (frozenset(), frozenset())
+        # 1. one automaton pass
+        kw_hits, anchor_hits, cdi_hits = self._hits(text, None)
+        if not (kw_hits or anchor_hits or cdi_hits or field_rules or field_cdis or self._candidates
+                or self._always_custom):
+            return []  # fast path
+        # 2. candidate passes
+        cand_spans: dict[int, list[tuple[int, int]]] = {}
+        if self._candidates:
+            ascii_text = text.encode("ascii", "replace")
+            for cls, idxs in self._candidates:
+                spans = cls.spans(text, ascii_text)
+                if spans:
+                    for i in idxs:
+                        cand_spans[i] = spans
+        timeouts = Counter()
+        found: list[tuple] = []  # (priority, confidence, start, end, rule_idx, value)
+        # 3./4. managed rules
+        todo = set(kw_hits) | set(anchor_hits) | set(cand_spans) | set(field_rules)
+        if stats is None:
+            for idx in sorted(todo):
+                self._run_rule(self.rules[idx], text, kw_hits.get(idx, ()), anchor_hits.get(idx, ()),
+                               cand_spans.get(idx, ()), idx in field_rules, found, timeouts)
+        else:  # profiling: per-rule prefilter hits and seconds spent in windows/patterns/validators
+            for idx in sorted(todo):
+                t0 = time.perf_counter()
+                kws, ans, cds = kw_hits.get(idx, ()), anchor_hits.get(idx, ()), cand_spans.get(idx, ())
+                self._run_rule(self.rules[idx], text, kws, ans, cds, idx in field_rules, found, timeouts)
+                rid = self.rules[idx].id
+                stats[f"hits:{rid}"] += len(kws) + len(ans) + len(cds)
+                stats[f"seconds:{rid}"] += time.perf_counter() - t0
+        dets = self._resolve(found)
+        # custom data identifiers (independent of managed rules and of each other)
+        for ci, cc in enumerate(self.customs):
+            if ci in cdi_hits or ci in field_cdis or not cc.keywords:
+                self._run_custom(ci, cc, text, cdi_hits.get(ci, ()), ci in field_cdis, dets, timeouts)
+        if timeouts:
+            self.counters.update(timeouts)
+            if stats is not None:
+                stats.update(timeouts)
+        if not dets:
+            return []
+        dets.sort(key=lambda d: (d[0], d[1], d[2]))
+        return self._build(text, dets)
+
+    # ------------------------------------------------------------------ internals
+
+    def _hits(self, text: str, low: str | None):
+        """One literal pass -> (keyword hits, anchor hits, custom keyword hits), each
+        ``{index: [(start, end), ...]}`` in text offsets, boundary checks applied."""
+        kw_hits: dict[int, list[tuple[int, int]]] = {}
+        anchor_hits: dict[int, list[tuple[int, int]]] = {}
+        cdi_hits: dict[int, list[tuple[int, int]]] = {}
+        if self._automaton is None:
+            return kw_hits, anchor_hits, cdi_hits
+        by_kind = (kw_hits, anchor_hits, cdi_hits)
+        if self._rs is not None and len(text) >= _RS_MIN_LEN and text.isascii():
+            low_b = b" " + text.lower().encode("ascii")
+            n = len(low_b) - 1
+            items_of = self._rs_items
+            for key_idx, _s, end in self._rs.find_matches_as_indexes(low_b, overlapping=True):
+                end -= 1  # exclusive end in text
+                for kind, idx, left, right, length in items_of[key_idx]:
+                    if end < length:
+                        continue  # a key starting with a separator matched the prepended b" "
+                    # alphanumeric in lowercased ASCII: 0-9 (0x30-0x39), a-z (0x61-0x7A)
+                    if left and end > length and low_b[end - length] in _ASCII_ALNUM:
+                        continue
+                    if right and end < n and low_b[end + 1] in _ASCII_ALNUM:
+                        continue
+                    by_kind[kind].setdefault(idx, []).append((end - length, end))
+            return kw_hits, anchor_hits, cdi_hits
+        if low is None:
+            low = _lower_same_length(text)
+        n = len(low)
+        for last, items in self._automaton.iter(low):
+            end = last + 1
+            for kind, idx, left, right, length in items:
+                start = end - length
+                if left and start > 0 and low[start - 1].isalnum():
+                    continue
+                if right and end < n and low[end].isalnum():
+                    continue
+                by_kind[kind].setdefault(idx, []).append((start, end))
+        return kw_hits, anchor_hits, cdi_hits
+
+
+    def _field_matches(self, field_path: tuple[str, ...]) -> tuple[frozenset[int], frozenset[int]]:
+        cached = self._field_cache.get(field_path)
+        if cached is not None:
+            return cached
+        token_runs: set[str] = set()
+        lowered = []
+        for el in field_path:
+            el = str(el)  # JSON array indices may come as ints
+            toks = field_tokens(el)
+            lowered.append(el.lower())
+            for i in range(len(toks)):
+                acc = ""
+                for j in range(i, len(toks)):
+                    acc += toks[j]
+                    token_runs.add(acc)
+        rules = frozenset(cr.idx for cr in self.rules if cr.has_keywords and any(t in token_runs
+                                                                                 for t in cr.field_terms))
+        cdis = frozenset(ci for ci, cc in enumerate(self.customs) if any(k in el for k in cc.keywords
+                                                                           for el in lowered))
+        if len(self._field_cache) > 4096:
+            self._field_cache.clear()
+        self._field_cache[field_path] = (rules, cdis)
+        return rules, cdis
+
+    def _finditer(self, pattern, text: str, lo: int, hi: int, key, timeouts: Counter, dead: set):
+        if key in dead:
+            return ()
+        try:
+            return list(pattern.finditer(text, lo, hi, timeout=self._timeout))
+        except TimeoutError:
+            timeouts["regex_timeouts"] += 1
+            dead.add(key)
+            return ()
+
+    def _match_at(self, pattern, text: str, starts: list[int], key, timeouts: Counter, dead: set):
+        if key in dead:
+            return ()
+        out = []
+        n = len(text)
+        try:
+            for st in starts:
+                m = pattern.match(text, st, n, timeout=self._timeout)
+                if m is not None:
+                    out.append(m)
+        except TimeoutError:
+            timeouts["regex_timeouts"] += 1
+            dead.add(key)
+        return out
+
+    def _run_rule(self, cr: _CRule, text: str, kws, anchors, cands, field_ok: bool, found: list,
+                  timeouts: Counter) -> None:
+        n = len(text)
+        if cr.kw_required and not field_ok and not kws:
+            return
+        if cr.kw_required:
+            if field_ok:
+                windows = [(0, n)]
+            else:
+                r = cr.radius
+                windows = _merge([(max(0, s - r), min(n, e + r)) for s, e in kws])
+        elif anchors or cands:
+            r = cr.rule.max_length
+            windows = _merge([(max(0, s - r), min(n, e + r)) for s, e in (*anchors, *cands)])
+        else:
+            return
+        if len(kws) > 1:
+            kws = sorted(kws)
+        if len(anchors) > 1:
+            anchors = sorted(anchors)
+        kw_starts = [s for s, _ in kws]
+        anchor_starts = [s for s, _ in anchors]
+        cand_starts = [s for s, _ in cands]
+        d = cr.kw_distance
+        seen: set[tuple[int, int]] = set()
+        dead: set = set()
+        hit_starts = None
+        for pi, (_, pat) in enumerate(cr.patterns):
+            use_group = cr.value_group[pi]
+            if cr.at_hit[pi] and (kws or anchors or cands):
+                if hit_starts is None:
+                    hit_starts = sorted({s for s, _ in (*kws, *anchors, *cands)})
+                matches = self._match_at(pat, text, hit_starts, pi, timeouts, dead)
+            else:
+                matches = [m for ws, we in windows for m in self._finditer(pat, text, ws, we, pi, timeouts, dead)]
+            for m in matches:
+                s, e = m.span("value") if use_group else m.span()
+                if s < 0 or s == e or (s, e) in seen:
+                    continue
+                ms, me = m.span()
+                if cr.anchors and not _contains_hit(anchor_starts, anchors, ms, me):
+                    continue
+                if cr.candidate is not None and not cr.kw_required and \
+                        not _overlaps(cand_starts, cands, s, e):
+                    continue
+                near = field_ok or (cr.has_keywords and _near(kw_starts, kws, s, e, d, cr.max_kw_len))
+                if cr.kw_required and not near:
+                    continue
+                value = text[s:e]
+                if not all(v(value) for v in cr.validators):
+                    continue
+                if cr.allow_values and _normalise(value, cr.normalize) in cr.allow_values:
+                    continue
+                if any(a.fullmatch(value) for a in cr.allow_regexes):
+                    continue
+                if self._allowed(value):
+                    continue
+                seen.add((s, e))
+                conf = cr.conf_kw if (near or not cr.has_keywords) else cr.conf_nokw
+                found.append((cr.priority, conf, s, e, cr.idx, value))
+
+    def _allowed(self, value: str) -> bool:
+        if self._allow_text and value.strip().lower() in self._allow_text:
+            return True
+        for a in self._allow_regex:
+            try:
+                if a.fullmatch(value, timeout=self._timeout):
+                    return True
+            except TimeoutError:
+                self.counters["regex_timeouts"] += 1
+        return False
+
+    def _resolve(self, found: list[tuple]) -> list[tuple]:
+        """Overlaps between managed detections: higher priority, then confidence, then longer, then
+        earlier wins. Then ``max_detections`` per rule (earliest kept)."""
+        if not found:
+            return []
+        order = sorted(found, key=lambda f: (-f[0], -f[1], -(f[3] - f[2]), f[2], f[4]))
+        starts: list[int] = []
+        ends: list[int] = []
+        kept = []
+        for f in order:
+            s, e = f[2], f[3]
+            i = bisect.bisect_left(starts, s)
+            if (i > 0 and ends[i - 1] > s) or (i < len(starts) and starts[i] < e):
+                continue
+            starts.insert(i, s)
+            ends.insert(i, e)
+            kept.append(f)
+        kept.sort(key=lambda f: f[2])
+        per_rule: Counter[int] = Counter()
+        out = []
+        for _pr, conf, s, e, idx, value in kept:
+            cr = self.rules[idx]
+            per_rule[idx] += 1
+            if cr.max_det is not None and per_rule[idx] > cr.max_det:
+                continue
+            out.append((s, e, cr.id, cr.category, conf, value, idx, cr.normalize, cr.mask_keep))
+        return out
+
+    def _run_custom(self, ci: int, cc: _CCustom, text: str, kws, field_ok: bool, dets: list,
+                    timeouts: Counter) -> None:
+        n = len(text)
+        if not cc.keywords or field_ok:
+            windows = [(0, n)]
+        else:
+            # a keyword must precede the match; match end <= keyword end + maximumMatchDistance
+            windows = _merge([(e, min(n, e + cc.distance + 1)) for _, e in kws])
+        kw_ends = sorted(e for _, e in kws)
+        seen: set[tuple[int, int]] = set()
+        dead: set = set()
+        for ws, we in windows:
+            for m in self._finditer(cc.pattern, text, ws, we, 0, timeouts, dead):
+                s, e = m.span()
+                if s == e or (s, e) in seen:
+                    continue
+                if cc.keywords and not field_ok:
+                    # some keyword ends at or before the match start, within distance of the match end
+                    j = bisect.bisect_right(kw_ends, s)
+                    if j == 0 or e - kw_ends[j - 1] > cc.distance:
+                        continue
+                value = text[s:e]
+                if any(w in value for w in cc.ignore):
+                    continue
+                if self._allowed(value):
+                    continue
+                seen.add((s, e))
+                dets.append((s, e, cc.name, "CUSTOM_IDENTIFIER", 1.0, value, -1 - ci, "none", 4))
+
+    def _build(self, text: str, dets: list[tuple]) -> list[Detection]:
+        out = []
+        line = 1
+        line_start = 0
+        pos = 0
+        key = self._key
+        for s, e, type_, category, conf, value, _idx, how, keep in dets:
+            if s > pos:
+                nl = text.count("\n", pos, s)
+                if nl:
+                    line += nl
+                    line_start = text.rfind("\n", pos, s) + 1
+                pos = s
+            digest = hmac.new(key, _normalise(value, how).encode("utf-8", "surrogatepass"),
+                              hashlib.sha256).hexdigest()
+            out.append(Detection(type_, category, s, e, line, s - line_start + 1, conf, _mask(value, keep),
+                                 digest))
+        return out
+
+
+def _contains_hit(starts: list[int], hits, ms: int, me: int) -> bool:
+    i = bisect.bisect_left(starts, ms)
+    while i < len(hits) and hits[i][0] < me:
+        if hits[i][1] <= me:
+            return True
+        i += 1
+    return False
+
+
+def _overlaps(starts: list[int], spans, s: int, e: int) -> bool:
+    i = bisect.bisect_right(starts, e - 1)
+    return i > 0 and spans[i - 1][1] > s
+
+
+def _near(starts: list[int], hits, s: int, e: int, distance: int, max_len: int) -> bool:
+    """A keyword hit within ``distance`` chars before or after [s, e) (touching/overlapping = 0)."""
+    i = bisect.bisect_left(starts, s - distance - max_len)
+    while i < len(hits):
+        ks, ke = hits[i]
+        if ks > e + distance:
+            return False
+        if ke >= s - distance:
+            return True
+        i += 1
+    return False
+
+
+# --------------------------------------------------------------------------- per-process cache
+
+_ENGINES: dict[tuple[str, str, str], Engine] = {}
+
+
+def get_engine(pack: RulePack, hash_key: bytes, backend: str = "auto") -> Engine:
+    """The compiled engine for ``pack`` in this process (built on first use, then cached).
+
+    ``backend``: ``auto`` (the ahocorasick-rs DFA for ASCII text when that package is installed,
+    pyahocorasick otherwise), ``pyahocorasick`` or ``ahocorasick_rs``. Results are identical.
+    """
+    if isinstance(hash_key, str):
+        hash_key = hash_key.encode("utf-8")
+    cache_key = (pack.digest, hashlib.sha256(hash_key).hexdigest(), backend)
+    eng = _ENGINES.get(cache_key)
+    if eng is None:
+        eng = Engine(pack, hash_key, backend)
+        if len(_ENGINES) >= 16:
+            _ENGINES.pop(next(iter(_ENGINES)))
+        _ENGINES[cache_key] = eng
+    return eng
