@@ -46,11 +46,127 @@ class BucketScope(_Strict):
     prefixes: tuple[str, ...] = ("",)
 
 
+ScopeComparator = Literal["EQ", "NE", "GT", "GTE", "LT", "LTE", "CONTAINS", "STARTS_WITH"]
+_TERM_COMPARATORS: dict[str, tuple[str, ...]] = {  # what Macie accepts per scope key (reference §4)
+    "OBJECT_EXTENSION": ("EQ", "NE"),
+    "OBJECT_KEY": ("STARTS_WITH",),
+    "OBJECT_SIZE": ("EQ", "NE", "GT", "GTE", "LT", "LTE"),
+    "OBJECT_LAST_MODIFIED_DATE": ("EQ", "NE", "GT", "GTE", "LT", "LTE"),
+    "OBJECT_TAG": ("EQ", "NE"),
+    "S3_BUCKET_NAME": ("EQ", "NE", "STARTS_WITH", "CONTAINS"),
+    "TAG": ("EQ", "NE"),
+}
+
+
+class TagValue(_Strict):
+    key: str
+    value: str | None = None  # None: the tag key is present, whatever its value
+
+
+class ScopeTerm(_Strict):
+    """One Macie scope term (simpleScopeTerm / tagScopeTerm); values are ORed (NE: none of them).
+
+    Object keys: OBJECT_EXTENSION, OBJECT_KEY, OBJECT_SIZE, OBJECT_LAST_MODIFIED_DATE, OBJECT_TAG.
+    Bucket criteria keys: S3_BUCKET_NAME, TAG.
+    """
+
+    key: Literal["OBJECT_EXTENSION", "OBJECT_KEY", "OBJECT_SIZE", "OBJECT_LAST_MODIFIED_DATE", "OBJECT_TAG",
+                 "S3_BUCKET_NAME", "TAG"]
+    comparator: ScopeComparator = "EQ"
+    values: tuple[str, ...] = ()
+    tag_values: tuple[TagValue, ...] = ()
+
+    @field_validator("values", mode="before")
+    @classmethod
+    def _scalars_to_str(cls, v: Any) -> Any:
+        if isinstance(v, (str, int, float)):
+            v = [v]
+        return [str(x) for x in v] if isinstance(v, (list, tuple)) else v
+
+    @model_validator(mode="after")
+    def _check(self) -> ScopeTerm:
+        allowed = _TERM_COMPARATORS[self.key]
+        if self.comparator not in allowed:
+            raise ValueError(f"{self.key}: comparator {self.comparator} not allowed (one of {', '.join(allowed)})")
+        tagged = self.key in ("OBJECT_TAG", "TAG")
+        if tagged and not self.tag_values:
+            raise ValueError(f"{self.key}: tag_values must list at least one {{key, value}}")
+        if not tagged and not self.values:
+            raise ValueError(f"{self.key}: values must list at least one value")
+        if self.key == "OBJECT_SIZE":
+            for x in self.values:
+                if not x.isdigit():
+                    raise ValueError(f"OBJECT_SIZE: {x!r} is not a size in bytes")
+        if self.key == "OBJECT_LAST_MODIFIED_DATE":
+            from datetime import datetime
+
+            for x in self.values:
+                try:
+                    datetime.fromisoformat(x.replace("Z", "+00:00"))
+                except ValueError:
+                    raise ValueError(f"OBJECT_LAST_MODIFIED_DATE: {x!r} is not an ISO-8601 date") from None
+        return self
+
+
+class BucketCriteria(_Strict):
+    """Runtime bucket criteria (Macie bucketCriteria): a bucket is in scope when it matches every
+    include term and not all exclude terms. Keys: S3_BUCKET_NAME, TAG."""
+
+    includes: tuple[ScopeTerm, ...] = ()
+    excludes: tuple[ScopeTerm, ...] = ()
+
+    @model_validator(mode="after")
+    def _bucket_keys_only(self) -> BucketCriteria:
+        for t in (*self.includes, *self.excludes):
+            if t.key not in ("S3_BUCKET_NAME", "TAG"):
+                raise ValueError(f"bucket criteria accept S3_BUCKET_NAME and TAG, not {t.key}")
+        return self
+
+
+class InventorySettings(_Strict):
+    """S3 Inventory reports to enumerate from (scope.source=inventory).
+
+    Each entry is an s3:// URL of a manifest.json, or of the report's folder
+    (`s3://dest/prefix/<source-bucket>/<config-id>/`), where the latest dated manifest is used.
+    """
+
+    manifests: tuple[str, ...] = ()
+
+
+class ListingSettings(_Strict):
+    """Distributed listing (scope.source=list): how the driver splits the key space into pieces."""
+
+    discovery_depth: int = Field(default=2, ge=0, le=8)   # delimiter levels the driver explores
+    target_pieces: int = Field(default=64, ge=1)           # stop exploring once this many pieces exist
+    split_flat: bool = True      # split a prefix with >1 page of direct keys into StartAfter key ranges
+
+
 class ScopeSettings(_Strict):
-    """Which buckets and prefixes are in scope. No buckets listed means every bucket of the account."""
+    """Which buckets and objects are in scope (Macie job scoping, reference §4).
+
+    No buckets listed (and no bucket criteria) means every bucket of the account. `includes` and
+    `excludes` are Macie's object scoping blocks: an object is in scope when it matches every include
+    term and does not match every exclude term. Excluded objects are out of scope: they get no
+    object_results row and are counted per reason (scan_runs counters `excluded_<term>`, `lakescan plan`).
+    """
 
     buckets: tuple[BucketScope, ...] = ()
     exclude_buckets: tuple[str, ...] = ()
+    source: Literal["list", "inventory"] = "list"
+    inventory: InventorySettings = InventorySettings()
+    listing: ListingSettings = ListingSettings()
+    bucket_criteria: BucketCriteria = BucketCriteria()
+    includes: tuple[ScopeTerm, ...] = ()
+    excludes: tuple[ScopeTerm, ...] = ()
+
+    @model_validator(mode="after")
+    def _object_keys_only(self) -> ScopeSettings:
+        for t in (*self.includes, *self.excludes):
+            if t.key in ("S3_BUCKET_NAME", "TAG"):
+                raise ValueError(f"{t.key} belongs in scope.bucket_criteria, not in object includes/excludes")
+        if self.source == "inventory" and not self.inventory.manifests:
+            raise ValueError("scope.source=inventory needs scope.inventory.manifests")
+        return self
 
     @field_validator("buckets", mode="before")
     @classmethod
@@ -61,8 +177,31 @@ class ScopeSettings(_Strict):
 
 
 class SamplingSettings(_Strict):
+    """Which in-scope objects a run reads (jobs/sampling.py, docs/enumeration.md).
+
+    percentage: Macie's samplingPercentage (deterministic from bucket, key, etag, seed).
+    mode=stratified: first `representatives` objects of each key-shape cluster, then the percentage.
+    rotate: prefer objects never classified (coverage table); the percentage becomes a per-run quota.
+    incremental: Macie's scheduled job: only new/changed objects; unchanged keep their last result.
+    Budgets cap objects/bytes per run and per bucket (in priority order, a prefix, never skipping ahead).
+    Byte ranges: text-like objects above range_threshold_bytes are read as head + spread ranges.
+    """
+
     percentage: float = Field(default=100.0, gt=0, le=100)
     seed: int = 0
+    mode: Literal["random", "stratified"] = "random"
+    representatives: int = Field(default=1, ge=1)
+    rotate: bool = False
+    incremental: bool = False
+    initial_run: bool = True
+    run_max_objects: int | None = Field(default=None, ge=0)
+    run_max_bytes: int | None = Field(default=None, ge=0)
+    bucket_max_objects: int | None = Field(default=None, ge=0)
+    bucket_max_bytes: int | None = Field(default=None, ge=0)
+    range_threshold_bytes: int | None = Field(default=None, ge=1)
+    range_head_bytes: int = Field(default=1024 * 1024, ge=1)
+    range_count: int = Field(default=4, ge=0, le=64)
+    range_bytes: int = Field(default=256 * 1024, ge=1)
 
 
 class DetectorSettings(_Strict):
@@ -72,14 +211,62 @@ class DetectorSettings(_Strict):
     allow_lists: tuple[str, ...] = ()
     allow_regexes: tuple[str, ...] = ()
     hash_key_env: str = "LAKESCAN_HASH_KEY"
+    hash_key_secret: str | None = None  # AWS Secrets Manager secret id holding the key (production)
+
+
+class FormatSizeLimits(_Strict):
+    """Largest object of each format that is analyzed (Macie §5); larger: FILE_EXCEEDS_SIZE_LIMIT."""
+
+    avro: int = Field(default=8 * 1024 ** 3, ge=1)
+    parquet: int = Field(default=8 * 1024 ** 3, ge=1)
+    orc: int = Field(default=8 * 1024 ** 3, ge=1)
+    gzip: int = Field(default=8 * 1024 ** 3, ge=1)
+    bz2: int = Field(default=8 * 1024 ** 3, ge=1)
+    zstd: int = Field(default=8 * 1024 ** 3, ge=1)
+    zip: int = Field(default=8 * 1024 ** 3, ge=1)
+    tar: int = Field(default=20 * 1024 ** 3, ge=1)
+    pdf: int = Field(default=1024 * 1024 ** 2, ge=1)
+    docx: int = Field(default=512 * 1024 ** 2, ge=1)
+    xlsx: int = Field(default=512 * 1024 ** 2, ge=1)
+    eml: int = Field(default=20 * 1024 ** 3, ge=1)
+    text: int = Field(default=20 * 1024 ** 3, ge=1)  # txt/csv/tsv/json/jsonl/xml/html/yaml/...
 
 
 class LimitSettings(_Strict):
-    max_object_bytes: int = Field(default=256 * 1024 * 1024, ge=1)
-    max_text_bytes: int = Field(default=64 * 1024 * 1024, ge=1)
+    max_object_bytes: int = Field(default=20 * 1024 ** 3, ge=1)  # no object larger is read at all
+    max_text_bytes: int = Field(default=64 * 1024 * 1024, ge=1)  # largest JSON document parsed as one tree
     max_locations_per_type: int = Field(default=1000, ge=1, le=1000)
     max_finding_locations: int = Field(default=15, ge=1, le=15)
     objects_per_partition: int = Field(default=16, ge=1)
+    # object formats (jobs/formats): Macie's limits as defaults
+    format_max_bytes: FormatSizeLimits = FormatSizeLimits()
+    max_in_memory_bytes: int = Field(default=256 * 1024 * 1024, ge=1)  # formats that must be loaded whole
+    json_max_depth: int = Field(default=256, ge=1, le=10_000)
+    archive_max_depth: int = Field(default=10, ge=1, le=100)
+    archive_max_files: int = Field(default=1_000_000, ge=1)
+    archive_max_total_bytes: int = Field(default=10 * 1024 ** 3, ge=1)
+    archive_max_file_bytes: int = Field(default=3 * 1024 ** 3, ge=1)
+    max_compression_ratio: float = Field(default=200.0, gt=1)  # decompression-bomb guard
+    ooxml_max_ratio: float = Field(default=100.0, gt=1)
+    ooxml_max_uncompressed_bytes: int = Field(default=1024 ** 3, ge=1)
+    stream_chunk_bytes: int = Field(default=4 * 1024 * 1024, ge=4096)
+    stream_overlap_chars: int = Field(default=64 * 1024, ge=1024)  # >= longest match + keyword distance
+    task_memory_bytes: int = Field(default=256 * 1024 * 1024, ge=1)  # bound a streamed read stays under (bench)
+
+    def reader_limits(self):
+        """The executors' `jobs.formats.Limits` for these settings."""
+        from jobs.formats import Limits
+
+        return Limits(
+            max_text_bytes=self.max_text_bytes, max_in_memory_bytes=self.max_in_memory_bytes,
+            max_locations_per_type=self.max_locations_per_type, json_max_depth=self.json_max_depth,
+            size_limits=tuple(self.format_max_bytes.model_dump().items()),
+            archive_max_depth=self.archive_max_depth, archive_max_files=self.archive_max_files,
+            archive_max_total_bytes=self.archive_max_total_bytes,
+            archive_max_file_bytes=self.archive_max_file_bytes, max_compression_ratio=self.max_compression_ratio,
+            ooxml_max_ratio=self.ooxml_max_ratio, ooxml_max_uncompressed_bytes=self.ooxml_max_uncompressed_bytes,
+            stream_chunk_bytes=self.stream_chunk_bytes, stream_overlap_chars=self.stream_overlap_chars,
+        )
 
 
 class OutputSettings(_Strict):
@@ -106,6 +293,38 @@ class RunSettings(_Strict):
     name: str = "nightly"
     mode: Literal["demo", "production"] = "production"
     account_id: str = "123456789012"
+    # Accounts of your own organization: sharing with them is INTERNAL, with any other EXTERNAL.
+    own_account_ids: tuple[str, ...] = ()
+
+
+class PostureSettings(_Strict):
+    """Bucket inventory and policy findings (jobs/posture.py, docs/tables.md)."""
+
+    enabled: bool = True
+    account_level_bpa: bool = True  # read the account's Block Public Access with s3control
+
+
+class MaintenanceSettings(_Strict):
+    """Delta maintenance after a run (also `lakescan maintain`)."""
+
+    optimize_after_run: bool = False
+    vacuum_after_run: bool = False
+    vacuum_retain_hours: int = Field(default=168, ge=168)
+
+
+class QualitySettings(_Strict):
+    """The data-quality gate at the end of a run (jobs/quality.py)."""
+
+    gate: bool = True
+
+
+class ExportSettings(_Strict):
+    """Finding exports, all off by default (jobs/exports.py)."""
+
+    macie_json_dir: str | None = None  # write Macie finding JSON files here
+    security_hub: bool = False         # BatchImportFindings in ASFF
+    eventbridge: bool = False          # PutEvents, one event per finding
+    event_bus_name: str = "default"
 
 
 class RunConfig(_Strict):
@@ -118,6 +337,10 @@ class RunConfig(_Strict):
     limits: LimitSettings = LimitSettings()
     output: OutputSettings = OutputSettings()
     spark: SparkSettings = SparkSettings()
+    posture: PostureSettings = PostureSettings()
+    maintenance: MaintenanceSettings = MaintenanceSettings()
+    quality: QualitySettings = QualitySettings()
+    exports: ExportSettings = ExportSettings()
 
     @model_validator(mode="after")
     def _output_not_in_scanned_bucket(self) -> RunConfig:
@@ -143,6 +366,11 @@ class RunConfig(_Strict):
         key = os.environ.get(self.detectors.hash_key_env)
         if key:
             return key.encode()
+        if self.detectors.hash_key_secret:
+            import boto3
+
+            sm = boto3.client("secretsmanager", region_name=self.s3.region)
+            return sm.get_secret_value(SecretId=self.detectors.hash_key_secret)["SecretString"].encode()
         if self.run.mode == "demo":
             return b"lakescan-demo-key-not-for-production"
         raise JobConfigError(
@@ -179,13 +407,26 @@ def _format_errors(source: str, err: ValidationError) -> str:
     return "\n".join(lines)
 
 
+def _read_config_text(path: str) -> str:
+    """A local path, or s3://bucket/key (how Glue and EMR steps pass their config)."""
+    if path.startswith("s3://"):
+        import boto3
+
+        bucket, _, key = path[5:].partition("/")
+        try:
+            return boto3.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read().decode()
+        except Exception as e:  # noqa: BLE001 - reported as a config error naming the path
+            raise JobConfigError(f"{path}: cannot read config from S3: {type(e).__name__}") from None
+    return Path(path).read_text()
+
+
 def load_config(path: str | Path | None = None, overrides: list[str] | tuple[str, ...] = ()) -> RunConfig:
     data: dict = {}
     source = "<defaults>"
     if path is not None:
         source = str(path)
         try:
-            data = yaml.safe_load(Path(path).read_text()) or {}
+            data = yaml.safe_load(_read_config_text(str(path))) or {}
         except FileNotFoundError:
             raise JobConfigError(f"{source}: no such config file") from None
         except yaml.YAMLError as e:

@@ -54,9 +54,9 @@ def package(dest: Path | None = None) -> dict[str, str]:
     shutil.rmtree(dest, ignore_errors=True)
     dest.mkdir(parents=True)
     artifacts = [build_wheel(dest), build_pyfiles(dest)]
-    main = dest / "lakescan_main.py"
-    shutil.copyfile(ROOT / "jobs" / "main.py", main)
-    artifacts.append(main)
+    for src, name in (("main.py", "lakescan_main.py"), ("glue_entry.py", "glue_entry.py")):
+        shutil.copyfile(ROOT / "jobs" / src, dest / name)
+        artifacts.append(dest / name)
     sums = {a.name: hashlib.sha256(a.read_bytes()).hexdigest() for a in artifacts}
     (dest / "SHA256SUMS").write_text("".join(f"{h}  {n}\n" for n, h in sorted(sums.items())))
     return sums

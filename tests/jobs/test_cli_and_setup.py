@@ -153,7 +153,8 @@ def test_package_is_reproducible_and_the_zip_carries_the_rules(tmp_path):
 
     first = package(tmp_path / "a")
     assert package(tmp_path / "b") == first
-    assert set(first) == {"lakescan-0.1.0-py3-none-any.whl", "lakescan-pyfiles.zip", "lakescan_main.py"}
+    assert set(first) == {"lakescan-0.1.0-py3-none-any.whl", "lakescan-pyfiles.zip", "lakescan_main.py",
+                          "glue_entry.py"}
     probe = ("import detectors, json; from detectors import load_pack; p = load_pack(selector='ALL'); "
              "print(json.dumps([detectors.__file__, len(p.rules), p.digest]))")
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=tmp_path,
