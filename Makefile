@@ -53,7 +53,7 @@ bench: setup ## Run the benchmarks and record them in BENCHMARKS.md
 	$(PY) -m bench.detect_bench --write
 
 eval: $(STAMP) ## Score the detectors on ../shared/eval and record the figures in BENCHMARKS.md
-	$(PY) -m bench.eval --write
+	$(PY) -m bench.eval --write --baselines
 
 lint: $(STAMP) ## ruff, and the single-SparkSession-builder rule
 	$(VENV)/bin/ruff check setup.py jobs detectors tests bench

@@ -39,7 +39,7 @@ setup(
         "spark4": SPARK4,
         "spark35": SPARK35,
         "test": TEST,
-        "bench": ["presidio-analyzer", "detect-secrets"],
+        "bench": ["presidio-analyzer>=2.2", "detect-secrets>=1.5"],
     },
     entry_points={"console_scripts": ["lakescan=jobs.cli:main"]},
 )

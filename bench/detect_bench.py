@@ -1,0 +1,498 @@
+"""``make bench`` (detector part): detect throughput in MB/s on one core, lakescan vs. baselines.
+
+    python -m bench.detect_bench [--write] [--quick] [--cpu 1] [--low-mb 50] [--high-mb 8]
+
+1. Generates (once, cached in ``.lakescan/bench/``) a seeded low-density corpus (≥ 50 MiB of logs, CSV,
+   JSON Lines and prose, about one sensitive value per 50 KB) and a high-density one (most lines carry a
+   value); see ``bench/corpus.py``.
+2. Pins the process to one CPU (``os.sched_setaffinity``; default CPU 1, like ``taskset -c 1``).
+3. Measures lakescan (``get_engine(load_pack(selector)).detect(chunk)``) for RECOMMENDED and ALL over the
+   whole of both corpora, fed in line-aligned chunks (default 1 MiB).
+4. On an evenly spaced sub-sample of the same corpora (default 2 MiB low, 1 MiB high) measures lakescan
+   again and the baselines: Presidio's pattern recognizers (no NLP model), detect-secrets and plain ``re``
+   (``bench/baselines.py``); the ratios lakescan ÷ baseline are taken on that identical text.
+
+Throughput is bytes (UTF-8) / CPU seconds of this process (``time.process_time``), which on a pinned core is
+"MB/s per core" and is not inflated by other load on the machine; wall-clock figures are kept in the JSON.
+MB = 10^6 bytes. Each measurement stops after ``--budget`` CPU seconds (or twice that in wall-clock time, when
+the core is shared) and reports what it covered.
+``--write`` replaces the "Detector throughput" section of BENCHMARKS.md between
+``<!-- detect-bench:start -->`` and ``<!-- detect-bench:end -->``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from bench.baselines import BASELINES, BaselineUnavailable
+from bench.corpus import CACHE_DIR, chunks, get_corpus, subsample
+from bench.report import (
+    BENCHMARKS_MD,
+    command_line,
+    git_rev,
+    machine_line,
+    md_table,
+    now_utc,
+    update_section,
+    version,
+)
+
+HASH_KEY = b"lakescan-bench-not-a-secret"
+TARGETS = {
+    "ALL": 50.0,
+    "RECOMMENDED": 100.0,
+}  # MB/s on one core, low-density text (engine issue)
+MB = 1e6
+
+
+@dataclass
+class Measure:
+    tool: str
+    corpus: str
+    bytes: int = 0
+    total_bytes: int = 0
+    cpu_s: float = 0.0
+    wall_s: float = 0.0
+    findings: int = 0
+    partial: bool = False
+    error: str = ""
+    by_type: dict = field(default_factory=dict)
+
+    @property
+    def mbps(self) -> float:
+        return self.bytes / MB / self.cpu_s if self.cpu_s > 0 else 0.0
+
+    @property
+    def wall_mbps(self) -> float:
+        return self.bytes / MB / self.wall_s if self.wall_s > 0 else 0.0
+
+
+def pin_cpu(cpu: int) -> str:
+    if not hasattr(os, "sched_setaffinity"):
+        return "not pinned (no sched_setaffinity)"
+    current = os.sched_getaffinity(0)
+    if cpu < 0:
+        return f"not pinned (affinity {sorted(current)})"
+    if len(current) == 1 and cpu not in current:
+        return f"CPU {next(iter(current))} (inherited, e.g. taskset)"
+    if cpu not in current:
+        cpu = max(current)
+    os.sched_setaffinity(0, {cpu})
+    return f"CPU {cpu}"
+
+
+def measure(
+    tool: str,
+    corpus: str,
+    pieces: list[str],
+    scan: Callable[[str], object],
+    budget: float,
+    count_types: bool = False,
+) -> Measure:
+    m = Measure(tool, corpus, total_bytes=sum(len(p.encode("utf-8")) for p in pieces))
+    if pieces:  # warm-up on a small slice (caches, lazy compilation); not counted
+        scan(pieces[0][:65536])
+    types: Counter = Counter()
+    c0, w0 = time.process_time(), time.perf_counter()
+    for piece in pieces:
+        out = scan(piece)
+        if isinstance(out, int):
+            m.findings += out
+        else:
+            m.findings += len(out)
+            if count_types:
+                types.update(d.type for d in out)
+        m.bytes += len(piece.encode("utf-8"))
+        if time.process_time() - c0 > budget or time.perf_counter() - w0 > 2 * budget:
+            break
+    m.cpu_s, m.wall_s = time.process_time() - c0, time.perf_counter() - w0
+    m.partial = m.bytes < m.total_bytes
+    m.by_type = dict(types.most_common())
+    return m
+
+
+def lakescan_engines(selectors: list[str]) -> tuple[dict, str]:
+    """{selector: (engine, compile_seconds, n_rules)} or an error string."""
+    try:
+        from detectors import get_engine, load_pack
+    except ImportError as exc:
+        return {}, f"detector engine not importable: {exc}"
+    out = {}
+    try:
+        for sel in selectors:
+            t0 = time.process_time()
+            pack = load_pack(selector=sel)
+            engine = get_engine(pack, hash_key=HASH_KEY)
+            engine.detect("compile: warm up", field_path=())  # engines may compile lazily
+            rules = getattr(pack, "rules", None)
+            out[sel] = (
+                engine,
+                time.process_time() - t0,
+                len(rules) if rules is not None else None,
+            )
+    except Exception as exc:  # noqa: BLE001 - report any engine failure instead of crashing the bench
+        return out, f"engine failed for {sel}: {type(exc).__name__}: {exc}"
+    return out, ""
+
+
+def _mbps(m: Measure | None) -> str:
+    if m is None:
+        return "—"
+    if m.error:
+        return "n/a"
+    return f"{m.mbps:.2f}" + ("*" if m.partial else "") if m.mbps < 10 else f"{m.mbps:.1f}" + ("*" if m.partial else "")
+
+
+def _ratio(a: Measure | None, b: Measure | None) -> str:
+    if not a or not b or a.error or b.error or not b.mbps:
+        return "—"
+    return f"{a.mbps / b.mbps:,.0f}×" if a.mbps / b.mbps >= 10 else f"{a.mbps / b.mbps:.1f}×"
+
+
+def profile(engine, pieces: list[str], top: int = 25) -> None:
+    import cProfile
+    import pstats
+
+    prof = cProfile.Profile()
+    prof.enable()
+    for piece in pieces:
+        engine.detect(piece, field_path=())
+    prof.disable()
+    print(f"\nprofile of lakescan on the low sub-sample (top {top} by internal time):")
+    pstats.Stats(prof, stream=sys.stdout).sort_stats("tottime").print_stats(top)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m bench.detect_bench", description=__doc__.split("\n\n")[0])
+    ap.add_argument(
+        "--low-mb",
+        type=float,
+        default=50,
+        help="low-density corpus size in MiB (default 50)",
+    )
+    ap.add_argument(
+        "--high-mb",
+        type=float,
+        default=8,
+        help="high-density corpus size in MiB (default 8)",
+    )
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument(
+        "--chunk-kb",
+        type=int,
+        default=1024,
+        help="text handed to one detect() call (KiB)",
+    )
+    ap.add_argument(
+        "--sample-low-mb",
+        type=float,
+        default=2.0,
+        help="baseline sub-sample of the low corpus",
+    )
+    ap.add_argument(
+        "--sample-high-mb",
+        type=float,
+        default=1.0,
+        help="baseline sub-sample of the high corpus",
+    )
+    ap.add_argument("--selectors", default="RECOMMENDED,ALL")
+    ap.add_argument("--baselines", default=",".join(BASELINES), help="comma list; '' for none")
+    ap.add_argument("--cpu", type=int, default=1, help="CPU to pin to (-1: do not pin)")
+    ap.add_argument("--budget", type=float, default=45, help="max CPU seconds per measurement (wall-clock: twice that)")
+    ap.add_argument(
+        "--quick",
+        action="store_true",
+        help="dev run: 5 MiB / 1 MiB corpora, 0.3 MiB samples",
+    )
+    ap.add_argument(
+        "--write",
+        action="store_true",
+        help="update the Detector throughput section of BENCHMARKS.md",
+    )
+    ap.add_argument(
+        "--profile",
+        metavar="SELECTOR",
+        help="also cProfile lakescan with this selector on the low sub-sample and print the top functions",
+    )
+    ap.add_argument(
+        "--benchmarks-file",
+        type=Path,
+        default=BENCHMARKS_MD,
+        help="markdown file that --write updates (default: BENCHMARKS.md at the repo root)",
+    )
+    args = ap.parse_args(argv)
+    if args.quick:
+        args.low_mb, args.high_mb, args.sample_low_mb, args.sample_high_mb = (
+            5,
+            1,
+            0.3,
+            0.2,
+        )
+
+    pinned = pin_cpu(args.cpu)
+    t_start = time.perf_counter()
+    selectors = [s for s in args.selectors.split(",") if s]
+    baseline_names = [b for b in args.baselines.split(",") if b]
+    for b in baseline_names:
+        if b not in BASELINES:
+            ap.error(f"unknown baseline {b!r}; known: {', '.join(BASELINES)}")
+
+    print(f"pinned: {pinned}; generating/loading corpora in {CACHE_DIR} …", flush=True)
+    corpora = {}
+    for density, size in (("low", args.low_mb), ("high", args.high_mb)):
+        text, meta = get_corpus(density, size, args.seed)
+        sample = subsample(text, args.sample_low_mb if density == "low" else args.sample_high_mb)
+        corpora[density] = {
+            "text": text,
+            "meta": meta,
+            "full": chunks(text, args.chunk_kb * 1024),
+            "sample": chunks(sample, args.chunk_kb * 1024),
+            "sample_bytes": len(sample.encode("utf-8")),
+        }
+        print(
+            f"  {density}: {meta['bytes'] / MB:.1f} MB, {meta['planted_total']} planted values; "
+            f"sub-sample {corpora[density]['sample_bytes'] / MB:.2f} MB",
+            flush=True,
+        )
+
+    results: list[Measure] = []
+    engines, engine_error = lakescan_engines(selectors) if selectors else ({}, "")
+    if engine_error:
+        print(f"lakescan: {engine_error}", file=sys.stderr)
+    compile_info = {sel: (round(cs, 3), n) for sel, (_e, cs, n) in engines.items()}
+    for sel, (engine, compile_s, n_rules) in engines.items():
+        print(
+            f"lakescan {sel}: {n_rules} rules, compiled in {compile_s:.2f}s CPU",
+            flush=True,
+        )
+        for density in ("low", "high"):
+            for part in ("full", "sample"):
+                m = measure(
+                    f"lakescan {sel}",
+                    f"{density}/{part}",
+                    corpora[density][part],
+                    lambda t, e=engine: e.detect(t, field_path=()),
+                    args.budget,
+                    count_types=True,
+                )
+                results.append(m)
+                print(
+                    f"  {density:<4} {part:<6} {m.mbps:8.2f} MB/s  ({m.bytes / MB:.1f} MB, {m.cpu_s:.1f}s CPU, "
+                    f"{m.findings} detections{', partial' if m.partial else ''})",
+                    flush=True,
+                )
+
+    baseline_versions = {}
+    for b in baseline_names:
+        try:
+            label, ver, scan = BASELINES[b]()
+        except BaselineUnavailable as exc:
+            print(f"{b}: {exc}", file=sys.stderr)
+            for density in ("low", "high"):
+                results.append(Measure(b, f"{density}/sample", error=str(exc)))
+            continue
+        baseline_versions[label] = ver
+        for density in ("low", "high"):
+            m = measure(
+                label,
+                f"{density}/sample",
+                corpora[density]["sample"],
+                scan,
+                args.budget,
+            )
+            results.append(m)
+            print(
+                f"{label:<38} {density:<4} {m.mbps:8.3f} MB/s  ({m.bytes / MB:.2f} MB, {m.cpu_s:.1f}s CPU, "
+                f"{m.findings} findings{', partial' if m.partial else ''})",
+                flush=True,
+            )
+
+    if args.profile and args.profile in engines:
+        profile(engines[args.profile][0], corpora["low"]["sample"])
+    elapsed = time.perf_counter() - t_start
+    body = render(
+        args,
+        results,
+        corpora,
+        pinned,
+        engine_error,
+        compile_info,
+        baseline_versions,
+        elapsed,
+    )
+    print("\n" + body)
+    out = CACHE_DIR / "detect_bench.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(
+        json.dumps(
+            {
+                "date": now_utc(),
+                "commit": git_rev(),
+                "pinned": pinned,
+                "args": vars(args),
+                "engine_error": engine_error,
+                "compile": compile_info,
+                "results": [asdict(r) | {"mbps": r.mbps, "wall_mbps": r.wall_mbps} for r in results],
+            },
+            indent=1,
+            default=str,
+        ),
+        encoding="utf-8",
+    )
+    print(f"\nraw results: {out}; total {elapsed:.0f}s")
+    if args.write:
+        if args.quick:
+            print("not writing BENCHMARKS.md from a --quick run", file=sys.stderr)
+        else:
+            update_section("detect-bench", body, args.benchmarks_file)
+            print("BENCHMARKS.md: Detector throughput section updated")
+    return 0
+
+
+def render(
+    args,
+    results: list[Measure],
+    corpora: dict,
+    pinned: str,
+    engine_error: str,
+    compile_info: dict,
+    baseline_versions: dict,
+    elapsed: float,
+) -> str:
+    def get(tool: str, corpus: str) -> Measure | None:
+        return next((r for r in results if r.tool == tool and r.corpus == corpus), None)
+
+    low, high = corpora["low"]["meta"], corpora["high"]["meta"]
+    lines = [
+        "## Detector throughput (`make bench`)",
+        "",
+        f"{now_utc()} · commit `{git_rev()}` · `{command_line('bench.detect_bench')}` · {elapsed:.0f}s",
+        "",
+        f"Machine: {machine_line()}; measured on one core ({pinned}). MB/s = 10^6 bytes of UTF-8 text per CPU",
+        "second of the process. Versions: "
+        + ", ".join(
+            [f"pyahocorasick {version('pyahocorasick')}", f"regex {version('regex')}"]
+            + [f"{k} {v}" for k, v in baseline_versions.items()]
+        )
+        + ".",
+        "",
+        (
+            f"Corpora (seed {args.seed}, generator `bench/corpus.py`): **low** density "
+            f"{low['bytes'] / MB:.1f} MB of logs, CSV, JSON Lines and prose with {low['planted_total']} planted values "
+            f"(1 per {low['bytes'] / max(1, low['planted_total']) / 1000:.0f} KB); **high** density "
+            f"{high['bytes'] / MB:.1f} MB, {high['planted_total']} planted values (1 per "
+            f"{high['bytes'] / max(1, high['planted_total']):.0f} bytes). detect() gets {args.chunk_kb} KiB chunks."
+        ),
+        "",
+    ]
+    selectors = [s for s in args.selectors.split(",") if s]
+    if not selectors:
+        pass
+    elif engine_error and not compile_info:
+        lines += [f"**lakescan not measured**: {engine_error}", ""]
+    else:
+        if engine_error:
+            lines += [f"Note: {engine_error}", ""]
+        rows = []
+        for sel in selectors:
+            lo, hi = (
+                get(f"lakescan {sel}", "low/full"),
+                get(f"lakescan {sel}", "high/full"),
+            )
+            if lo is None:
+                continue
+            target = TARGETS.get(sel)
+            cs, n = compile_info.get(sel, (None, None))
+            verdict = "—" if target is None else ("met" if lo.mbps >= target else "**not met**")
+            if n == 0:
+                verdict = "n/a (empty rule pack)"
+            rows.append(
+                [
+                    sel,
+                    n if n is not None else "?",
+                    f"{cs:.2f}s" if cs is not None else "?",
+                    _mbps(lo),
+                    _mbps(hi),
+                    f"{lo.wall_mbps:.1f} / {hi.wall_mbps:.1f}" if hi else "—",
+                    f"{lo.findings / (lo.bytes / MB):.1f}" if lo.bytes else "—",
+                    f"{hi.findings / (hi.bytes / MB):.0f}" if hi and hi.bytes else "—",
+                    f"≥ {target:.0f} MB/s: {verdict}" if target else "—",
+                ]
+            )
+        lines += [
+            "lakescan over the whole corpora:",
+            "",
+            md_table(
+                [
+                    "selector",
+                    "rules",
+                    "compile",
+                    "low MB/s",
+                    "high MB/s",
+                    "wall-clock MB/s low / high",
+                    "detections/MB low",
+                    "detections/MB high",
+                    "target (low, one core)",
+                ],
+                rows,
+            ),
+            "",
+        ]
+        for sel in selectors:
+            lo = get(f"lakescan {sel}", "low/full")
+            if lo is not None and lo.by_type:
+                top = ", ".join(f"{t} {c}" for t, c in list(lo.by_type.items())[:12])
+                lines += [
+                    f"Detections on the low corpus with {sel} (most frequent first): {top}.",
+                    "",
+                ]
+    sl, sh = corpora["low"]["sample_bytes"] / MB, corpora["high"]["sample_bytes"] / MB
+    tools = [f"lakescan {s}" for s in selectors if compile_info.get(s)]
+    tools += [r.tool for r in results if not r.tool.startswith("lakescan") and r.corpus == "low/sample"]
+    ref = {s: (get(f"lakescan {s}", "low/sample"), get(f"lakescan {s}", "high/sample")) for s in selectors}
+    rows = []
+    for tool in tools:
+        lo, hi = get(tool, "low/sample"), get(tool, "high/sample")
+        err = (lo.error if lo else "") or (hi.error if hi else "")
+        row = [tool, _mbps(lo), _mbps(hi)]
+        for s in selectors:
+            rl, rh = ref[s]
+            row += [
+                "—" if tool.startswith("lakescan") else _ratio(rl, lo),
+                "—" if tool.startswith("lakescan") else _ratio(rh, hi),
+            ]
+        if err:
+            row[1] = row[2] = f"n/a ({err[:60]})"
+        rows.append(row)
+    headers = ["tool", "low MB/s", "high MB/s"]
+    for s in selectors:
+        headers += [f"{s} ÷ tool, low", f"{s} ÷ tool, high"]
+    lines += [
+        (
+            f"Same text for every tool: an evenly spaced sub-sample of {sl:.2f} MB (low) and {sh:.2f} MB (high) "
+            "of the corpora above (the baselines are too slow for the whole):"
+        ),
+        "",
+        md_table(headers, rows),
+        "",
+        (
+            f"`*` = stopped at the per-measurement budget ({args.budget:.0f} s CPU / {2 * args.budget:.0f} s wall); "
+            "the figure covers the text scanned so far. "
+            "Presidio = presidio-analyzer's predefined English pattern recognizers behind a NoOpNlpEngine "
+            "(no spaCy model); detect-secrets = default plugins and filters, line by line; plain re = the "
+            "patterns in `bench/baselines.py`."
+        ),
+    ]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
