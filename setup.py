@@ -32,6 +32,11 @@ setup(
         "pydantic>=2.6",
         "click>=8.1",
         "rich>=13.7",
+        "pyarrow>=15",
+        "fastavro>=1.9",
+        "pypdf>=4.0",
+        "openpyxl>=3.1",
+        "zstandard>=0.22",
     ],
     extras_require={
         # On EMR and Glue, Spark and Delta come with the cluster: the wheel does not pin them.

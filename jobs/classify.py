@@ -2,9 +2,14 @@
 
 Every input object yields exactly one output row, whatever happens to it: COMPLETE, PARTIAL,
 or SKIPPED with a Macie reason code.
+
+Objects are never loaded whole by default: `classify_object` hands the GetObject streaming body to
+`jobs.formats.classify_stream`, which reads it in `limits.stream_chunk_bytes` steps (text in
+overlapping windows), and gives formats that need random access ranged GETs (`S3RangeFile`).
 """
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -49,14 +54,87 @@ class ExecutorContext:
     account_id: str
 
 
-def _read_object(client, bucket: str, key: str, etag: str, limit: int) -> tuple[bytes, str | None]:
+class S3Body(io.RawIOBase):
+    """The streaming body of one GetObject, read in chunks (never whole); counts the bytes read."""
+
+    def __init__(self, body) -> None:
+        self.body = body
+        self.count = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, n: int = -1) -> bytes:
+        data = self.body.read(None if n is None or n < 0 else n) or b""
+        self.count += len(data)
+        return data
+
+    def readinto(self, b) -> int:
+        data = self.read(len(b))
+        b[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        self.body.close()
+        super().close()
+
+
+class S3RangeFile(io.RawIOBase):
+    """A seekable view of one object version by ranged GETs (for zip, docx, xlsx, pdf, parquet, orc)."""
+
+    def __init__(self, client, bucket: str, key: str, etag: str, size: int, counter: S3Body) -> None:
+        self.client, self.bucket, self.key, self.etag, self.size = client, bucket, key, etag, size
+        self.counter = counter
+        self.pos = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self.pos
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        base = {0: 0, 1: self.pos, 2: self.size}[whence]
+        self.pos = max(0, base + offset)
+        return self.pos
+
+    def readinto(self, b) -> int:
+        if self.pos >= self.size or not len(b):
+            return 0
+        end = min(self.size, self.pos + len(b)) - 1
+        resp = self.client.get_object(Bucket=self.bucket, Key=self.key, Range=f"bytes={self.pos}-{end}",
+                                      IfMatch=f'"{self.etag}"' if self.etag else "*")
+        data = resp["Body"].read()
+        b[: len(data)] = data
+        self.pos += len(data)
+        self.counter.count += len(data)
+        return len(data)
+
+
+def _open_object(client, bucket: str, key: str, etag: str) -> tuple[S3Body, str | None]:
     resp = client.get_object(Bucket=bucket, Key=key, IfMatch=f'"{etag}"' if etag else "*")
-    body = resp["Body"]
+    return S3Body(resp["Body"]), resp.get("VersionId")
+
+
+def classify_object(client, bucket: str, key: str, etag: str, size: int, engine,
+                    limits: extract.Limits) -> tuple[extract.ObjectResult, str | None, int]:
+    """Stream one object through the readers: (result, version id, bytes read from S3).
+
+    Text-like formats, compressed streams, tar and Avro are read from the body in
+    `limits.stream_chunk_bytes` steps; formats that need random access use ranged GETs when the
+    object is large. S3 errors (before or while reading) raise for the caller to map.
+    """
+    body, version = _open_object(client, bucket, key, etag)
+    opener = lambda: io.BufferedReader(  # noqa: E731
+        S3RangeFile(client, bucket, key, etag, size, body), buffer_size=1024 * 1024)
     try:
-        data = body.read(limit + 1)
+        result = extract.classify_stream(body, key, engine, limits, size=size, opener=opener)
     finally:
         body.close()
-    return data, resp.get("VersionId")
+    return result, version, body.count
 
 
 def classify_partition(rows: Iterator[Any], ctx_bc: Any) -> Iterator[tuple]:
@@ -72,10 +150,16 @@ def classify_partition(rows: Iterator[Any], ctx_bc: Any) -> Iterator[tuple]:
         base = dict(bucket=bucket, key=key, etag=etag, size=size, last_modified=r["last_modified"],
                     storage_class=r["storage_class"], extension=extract.extension_of(key),
                     version_id=None, sampled=False, bytes_read=0, mime_type=None)
-        sampled = should_sample(bucket, key, etag or "", ctx.sampling_seed, ctx.sampling_percentage)
+        fields = getattr(r, "__fields__", ())
+        if "sampled" in fields:  # decided by jobs/sampling.py:select_objects (budgets, strata, rotation)
+            sampled = bool(r["sampled"])
+        else:
+            sampled = should_sample(bucket, key, etag or "", ctx.sampling_seed, ctx.sampling_percentage)
         base["sampled"] = sampled
         if not sampled:
-            yield _row(ctx, base, extract.ObjectResult(status=extract.SKIPPED, reason=NOT_SAMPLED))
+            yield _row(ctx, base, extract.ObjectResult(
+                status=extract.SKIPPED, reason=NOT_SAMPLED,
+                detail=r["sample_detail"] if "sample_detail" in fields else None))
             continue
         if (r["storage_class"] or "STANDARD") in UNREADABLE_CLASSES:
             yield _row(ctx, base, extract.ObjectResult(
@@ -92,23 +176,23 @@ def classify_partition(rows: Iterator[Any], ctx_bc: Any) -> Iterator[tuple]:
             continue
         if client is None:
             client = make_client(ctx.s3)
-        try:
-            data, version = _read_object(client, bucket, key, etag, ctx.max_object_bytes)
-        except Exception as e:  # noqa: BLE001 - every S3 failure becomes a reason code
-            code = _error_code(e)
-            yield _row(ctx, base, extract.ObjectResult(
-                status=extract.SKIPPED, reason=S3_ERROR_REASONS.get(code, "UNABLE_TO_PARSE_FILE"),
-                detail=f"S3 GetObject failed: {code}"))
-            continue
-        base["version_id"] = version
-        base["bytes_read"] = len(data)
         if engine is None:
             engine = get_engine(ctx.pack, ctx.hash_key)
         try:
-            result = extract.classify_bytes(data, key, engine, ctx.limits)
-        except Exception as e:  # noqa: BLE001 - a reader bug must not fail the whole job
-            result = extract.ObjectResult(status=extract.SKIPPED, reason="UNABLE_TO_PARSE_FILE",
-                                          detail=f"reader error: {type(e).__name__}")
+            result, version, n_read = classify_object(client, bucket, key, etag, size, engine, ctx.limits)
+            base["version_id"] = version
+            base["bytes_read"] = n_read
+        except Exception as e:  # noqa: BLE001 - every S3 failure and reader bug becomes a reason code
+            from botocore.exceptions import BotoCoreError, ClientError
+
+            if isinstance(e, (ClientError, BotoCoreError)):
+                code = _error_code(e)
+                result = extract.ObjectResult(
+                    status=extract.SKIPPED, reason=S3_ERROR_REASONS.get(code, "UNABLE_TO_PARSE_FILE"),
+                    detail=f"S3 GetObject failed: {code}")
+            else:
+                result = extract.ObjectResult(status=extract.SKIPPED, reason="UNABLE_TO_PARSE_FILE",
+                                              detail=f"reader error: {type(e).__name__}")
         counts = {t: tr.count for t, tr in result.detections.items()}
         classified = classify_counts(counts, ctx.pack) if counts else None
         yield _row(ctx, base, result, classified)

@@ -216,7 +216,9 @@ def parquet_bytes(columns: dict[str, list]) -> bytes:
 
 def partner_note(rng: random.Random, sensitive: bool) -> tuple[bytes, set[str]]:
     first, last = fake_person(rng)
-    lines = [f"Partner settlement memo for {first} {last}",
+    # Only the sensitive memos name a person: a full name is PII (Macie's NAME identifier).
+    subject = f"{first} {last}" if sensitive else f"partner account {rng.randint(1000, 9999)}"
+    lines = [f"Partner settlement memo for {subject}",
              "Reviewed the quarterly reconciliation and flagged two disputed transactions.",
              "Next review scheduled after month-end close."]
     values = set()
