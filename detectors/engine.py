@@ -7,11 +7,13 @@
    anchors and custom-identifier keywords) with the pyahocorasick automaton - or, for ASCII text of
    512+ chars when the optional ``ahocorasick-rs`` package is installed, with an equivalent Rust DFA
    over bytes (identical hits, tested); a text with no hit and no anchorless rule returns ``[]``
-   right there (the fast path);
+   right there (the fast path); anchors may carry a boundary (checked by the automaton) and a rule's
+   ``anchor_filter`` regex drops anchor hits that cannot start a value (e.g. lower-case `` way``);
 2. runs the candidate classes needed by anchorless rules (``detectors/candidates.py``);
 3. for each rule with hits, merges windows around the hits and runs its patterns only there
    (``regex`` with a per-call ``timeout``; a timeout is counted and that pattern is skipped for the
-   rest of the text);
+   rest of the text); ``at_hit`` patterns are tried only at hits whose text can start them (a cached
+   ``regex`` partial match of the hit text, e.g. ``webhook`` never starts ``(?i)token=...``);
 4. filters: anchor inside the match / candidate overlap, keyword proximity (Macie: a keyword within
    ``distance`` chars before or after, or in ``field_path``), validators, per-rule allow values and
    regexes, the pack's allow lists;
@@ -91,17 +93,40 @@ def _normalise(value: str, how: str) -> str:
     return value
 
 
+_ALNUM_RUN = re.compile(r"[^\W_]+")
+
+
+_ASCII_ALNUM_STAR = str.maketrans(dict.fromkeys("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ", "*"))
+
+
 def _mask(value: str, keep: int) -> str:
-    n_alnum = sum(1 for ch in value if ch.isalnum())
+    """Every letter/digit becomes ``*`` except the last ``keep`` (at most half of them)."""
+    if value.isascii():
+        hidden = value.translate(_ASCII_ALNUM_STAR)
+        n_alnum = hidden.count("*") - value.count("*")
+        keep = min(keep, n_alnum // 2)
+        if not keep:
+            return hidden
+        i = len(value)
+        while keep:
+            i -= 1
+            if value[i] != hidden[i]:
+                keep -= 1
+        return hidden[:i] + value[i:]
+    runs = [m.span() for m in _ALNUM_RUN.finditer(value)]
+    n_alnum = sum(e - s for s, e in runs)
     keep = min(keep, n_alnum // 2)
     out = []
-    seen = 0
-    for ch in value:
-        if ch.isalnum():
-            seen += 1
-            out.append(ch if seen > n_alnum - keep else "*")
-        else:
-            out.append(ch)
+    pos = 0
+    left = n_alnum - keep  # letters/digits still to hide
+    for s, e in runs:
+        out.append(value[pos:s])
+        hide = min(left, e - s)
+        out.append("*" * hide)
+        out.append(value[s + hide:e])
+        left -= hide
+        pos = e
+    out.append(value[pos:])
     return "".join(out)
 
 
@@ -136,7 +161,9 @@ class _CRule:
 
     __slots__ = (
         "allow_regexes",
+        "all_at_hit",
         "allow_values",
+        "anchor_filter",
         "anchors",
         "at_hit",
         "candidate",
@@ -158,6 +185,7 @@ class _CRule:
         "priority",
         "radius",
         "rule",
+        "start_ok",
         "validators",
         "value_group",
     )
@@ -170,10 +198,18 @@ class _CRule:
         self.patterns = tuple((p.name, p.compiled()) for p in rule.patterns)
         self.value_group = tuple("value" in c.groupindex for _, c in self.patterns)
         self.at_hit = tuple(p.at_hit for p in rule.patterns)
+        self.all_at_hit = all(self.at_hit)
+        # at_hit patterns: per hit text (e.g. "webhook", "Key"), can the pattern start there at all?
+        # (``regex`` partial match of the hit text alone; lazily filled). Not for patterns whose first
+        # assertions need the text before the hit (positive look-behind, \B).
+        self.start_ok = tuple({} if p.at_hit and "(?<=" not in p.regex and "\\B" not in p.regex else None
+                              for p in rule.patterns)
         self.validators = tuple(validators[v] for v in rule.validators)
         self.normalize = rule.normalize
         self.allow_values = frozenset(_normalise(v, rule.normalize) for v in rule.allow.values)
-        self.allow_regexes = tuple(regex.compile(r) for r in rule.allow.regexes)
+        # one alternation: fullmatch of (?:a)|(?:b) <=> a or b fullmatches (one call per value)
+        self.allow_regexes = (regex.compile("|".join(f"(?:{r})" for r in rule.allow.regexes)),) \
+            if rule.allow.regexes else ()
         kw = rule.keywords
         self.has_keywords = kw is not None
         self.kw_required = bool(kw and kw.required)
@@ -182,6 +218,7 @@ class _CRule:
         self.field_terms = tuple(_compact(t) for t in kw.terms) if kw else ()
         self.max_kw_len = max((len(v) for t in kw.terms for v in keyword_variants(t)), default=0) if kw else 0
         self.anchors = rule.anchors
+        self.anchor_filter = regex.compile(rule.anchor_filter) if rule.anchor_filter else None
         self.candidate = rule.candidate
         self.radius = rule.max_length + self.kw_distance
         self.conf_kw = rule.confidence
@@ -249,8 +286,10 @@ class Engine:
                         left = kw.boundary != "none" and v[0].isalnum()
                         right = kw.boundary == "both" and v[-1].isalnum()
                         entries.setdefault(v, []).append((_KW, cr.idx, left, right, len(v)))
+            ab = cr.rule.anchor_boundary
             for a in cr.anchors:
-                entries.setdefault(a, []).append((_ANCHOR, cr.idx, False, False, len(a)))
+                entries.setdefault(a, []).append((_ANCHOR, cr.idx, ab != "none" and a[0].isalnum(),
+                                                  ab == "both" and a[-1].isalnum(), len(a)))
         for ci, cc in enumerate(self.customs):
             for k in cc.keywords:
                 entries.setdefault(k, []).append((_CDI_KW, ci, False, False, len(k)))
@@ -293,6 +332,7 @@ class Engine:
             if cr.candidate is not None:
                 by_class.setdefault(cr.candidate, []).append(cr.idx)
         self._candidates = tuple((CANDIDATES[k], tuple(v)) for k, v in by_class.items())
+        self._filtered_anchor_rules = tuple(cr.idx for cr in self.rules if cr.anchor_filter is not None)
         self._always_custom = tuple(ci for ci, cc in enumerate(self.customs) if not cc.keywords)
         self._field_cache: dict[tuple[str, ...], tuple[frozenset[int], frozenset[int]]] = {}
 
@@ -379,6 +419,19 @@ class Engine:
     # ------------------------------------------------------------------ internals
 
     def _hits(self, text: str, low: str | None):
+        kw_hits, anchor_hits, cdi_hits = self._raw_hits(text, low)
+        for idx in self._filtered_anchor_rules:
+            hits = anchor_hits.get(idx)
+            if hits:
+                match = self.rules[idx].anchor_filter.match
+                kept = [h for h in hits if match(text, h[0]) is not None]
+                if kept:
+                    anchor_hits[idx] = kept
+                else:
+                    del anchor_hits[idx]
+        return kw_hits, anchor_hits, cdi_hits
+
+    def _raw_hits(self, text: str, low: str | None):
         """One literal pass -> (keyword hits, anchor hits, custom keyword hits), each
         ``{index: [(start, end), ...]}`` in text offsets, boundary checks applied."""
         kw_hits: dict[int, list[tuple[int, int]]] = {}
@@ -472,15 +525,21 @@ class Engine:
         n = len(text)
         if cr.kw_required and not field_ok and not kws:
             return
-        if cr.kw_required:
+        if cr.all_at_hit and (kws or anchors or cands):
+            windows = ()  # every pattern is tried at the hits only
+        elif cr.kw_required:
             if field_ok:
                 windows = [(0, n)]
             else:
                 r = cr.radius
                 windows = _merge([(max(0, s - r), min(n, e + r)) for s, e in kws])
         elif anchors or cands:
+            # a match contains an anchor hit (so it starts at most max_length before it) or overlaps a
+            # candidate span; candidate classes find values from their first character (a digit run, an
+            # IBAN, the first word of a name), so a match starts inside the span or after it
             r = cr.rule.max_length
-            windows = _merge([(max(0, s - r), min(n, e + r)) for s, e in (*anchors, *cands)])
+            windows = _merge([(max(0, s - r), min(n, e + r)) for s, e in anchors]
+                             + [(s, min(n, e + r)) for s, e in cands])
         else:
             return
         if len(kws) > 1:
@@ -488,45 +547,69 @@ class Engine:
         if len(anchors) > 1:
             anchors = sorted(anchors)
         kw_starts = [s for s, _ in kws]
-        anchor_starts = [s for s, _ in anchors]
         cand_starts = [s for s, _ in cands]
         d = cr.kw_distance
+        check_anchor = bool(cr.anchors)
+        cores = None  # anchor hits without their leading/trailing punctuation, built on the first match
+        check_cand = cr.candidate is not None and not cr.kw_required
+        has_kw, kw_required, max_kw_len = cr.has_keywords, cr.kw_required, cr.max_kw_len
+        validators, normalize = cr.validators, cr.normalize
+        allow_values, allow_regexes = cr.allow_values, cr.allow_regexes
+        pack_allow = bool(self._allow_text or self._allow_regex)
+        priority, conf_kw, conf_nokw, idx = cr.priority, cr.conf_kw, cr.conf_nokw, cr.idx
         seen: set[tuple[int, int]] = set()
         dead: set = set()
         hit_starts = None
         for pi, (_, pat) in enumerate(cr.patterns):
             use_group = cr.value_group[pi]
             if cr.at_hit[pi] and (kws or anchors or cands):
-                if hit_starts is None:
-                    hit_starts = sorted({s for s, _ in (*kws, *anchors, *cands)})
-                matches = self._match_at(pat, text, hit_starts, pi, timeouts, dead)
+                ok = cr.start_ok[pi]
+                if ok is None:
+                    if hit_starts is None:
+                        hit_starts = sorted({s for s, _ in (*kws, *anchors, *cands)})
+                    starts = hit_starts
+                else:
+                    st = {s for s, _ in cands}
+                    for s, e in (*kws, *anchors):
+                        k = text[s:e]
+                        v = ok.get(k)
+                        if v is None:
+                            if len(ok) > 4096:
+                                ok.clear()
+                            v = ok[k] = pat.match(k, partial=True) is not None
+                        if v:
+                            st.add(s)
+                    starts = sorted(st)
+                matches = self._match_at(pat, text, starts, pi, timeouts, dead) if starts else ()
             else:
                 matches = [m for ws, we in windows for m in self._finditer(pat, text, ws, we, pi, timeouts, dead)]
             for m in matches:
                 s, e = m.span("value") if use_group else m.span()
                 if s < 0 or s == e or (s, e) in seen:
                     continue
-                ms, me = m.span()
-                if cr.anchors and not _contains_hit(anchor_starts, anchors, ms, me):
+                if check_anchor:
+                    if cores is None:
+                        cores = _anchor_cores(text, anchors)
+                        anchor_starts = [s for s, _ in cores]
+                    ms, me = m.span()
+                    if not _contains_hit(anchor_starts, cores, ms, me):
+                        continue
+                if check_cand and not _overlaps(cand_starts, cands, s, e):
                     continue
-                if cr.candidate is not None and not cr.kw_required and \
-                        not _overlaps(cand_starts, cands, s, e):
-                    continue
-                near = field_ok or (cr.has_keywords and _near(kw_starts, kws, s, e, d, cr.max_kw_len))
-                if cr.kw_required and not near:
+                near = field_ok or (has_kw and _near(kw_starts, kws, s, e, d, max_kw_len))
+                if kw_required and not near:
                     continue
                 value = text[s:e]
-                if not all(v(value) for v in cr.validators):
+                if not all(v(value) for v in validators):
                     continue
-                if cr.allow_values and _normalise(value, cr.normalize) in cr.allow_values:
+                if allow_values and _normalise(value, normalize) in allow_values:
                     continue
-                if any(a.fullmatch(value) for a in cr.allow_regexes):
+                if allow_regexes and any(a.fullmatch(value) for a in allow_regexes):
                     continue
-                if self._allowed(value):
+                if pack_allow and self._allowed(value):
                     continue
                 seen.add((s, e))
-                conf = cr.conf_kw if (near or not cr.has_keywords) else cr.conf_nokw
-                found.append((cr.priority, conf, s, e, cr.idx, value))
+                found.append((priority, conf_kw if (near or not has_kw) else conf_nokw, s, e, idx, value))
 
     def _allowed(self, value: str) -> bool:
         if self._allow_text and value.strip().lower() in self._allow_text:
@@ -602,6 +685,7 @@ class Engine:
         line_start = 0
         pos = 0
         key = self._key
+        done: dict[tuple[str, str, int], tuple[str, str]] = {}  # repeated values (IPs in logs) hashed once
         for s, e, type_, category, conf, value, _idx, how, keep in dets:
             if s > pos:
                 nl = text.count("\n", pos, s)
@@ -609,11 +693,29 @@ class Engine:
                     line += nl
                     line_start = text.rfind("\n", pos, s) + 1
                 pos = s
-            digest = hmac.new(key, _normalise(value, how).encode("utf-8", "surrogatepass"),
-                              hashlib.sha256).hexdigest()
-            out.append(Detection(type_, category, s, e, line, s - line_start + 1, conf, _mask(value, keep),
-                                 digest))
+            ck = (value, how, keep)
+            got = done.get(ck)
+            if got is None:
+                digest = hmac.digest(key, _normalise(value, how).encode("utf-8", "surrogatepass"), "sha256").hex()
+                got = done[ck] = (digest, _mask(value, keep))
+            out.append(Detection(type_, category, s, e, line, s - line_start + 1, conf, got[1], got[0]))
         return out
+
+
+def _anchor_cores(text: str, hits) -> list[tuple[int, int]]:
+    """Anchor hits trimmed of leading/trailing non-alphanumeric characters: the anchor ``' st '`` (a space on
+    either side keeps it rare) is inside the match ``1668 Glyn St`` when its core ``st`` is. Hits that are
+    all punctuation (``'@'``, ``'://'``) stay as they are."""
+    out = []
+    for s, e in hits:
+        a, b = s, e
+        while a < b and not text[a].isalnum():
+            a += 1
+        while b > a and not text[b - 1].isalnum():
+            b -= 1
+        out.append((a, b) if a < b else (s, e))
+    out.sort()
+    return out
 
 
 def _contains_hit(starts: list[int], hits, ms: int, me: int) -> bool:

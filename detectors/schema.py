@@ -147,6 +147,8 @@ class Rule(_Strict):
     confidence_without_keyword: float | None = Field(None, ge=0.0, le=1.0)
     keywords: Keywords | None = None
     anchors: tuple[str, ...] = ()
+    anchor_filter: str | None = None
+    anchor_boundary: Literal["left", "both", "none"] = "none"
     candidate: CandidateName | None = None
     max_length: int = Field(100, ge=1, le=100_000)
     patterns: tuple[Pattern, ...] = Field(min_length=1)
@@ -166,6 +168,13 @@ class Rule(_Strict):
                 raise ValueError("anchors must be non-empty strings")
             out.append(a.lower())
         return tuple(dict.fromkeys(out))
+
+    @field_validator("anchor_filter")
+    @classmethod
+    def _anchor_filter(cls, v: str | None) -> str | None:
+        if v is not None:
+            _compile(v)
+        return v
 
     @field_validator("validators")
     @classmethod
@@ -194,6 +203,8 @@ class Rule(_Strict):
         if not kw_required and not self.anchors and self.candidate is None:
             raise ValueError(
                 "@keywords@rule needs required keywords, anchors or a candidate class (otherwise it can never fire)")
+        if self.anchor_filter is not None and not self.anchors:
+            raise ValueError("@anchor_filter@only used with anchors")
         if kw_required and self.candidate is not None:
             raise ValueError("@candidate@only used when keywords are not required; remove it")
         if self.keywords is not None and self.keywords.fields_only and not self.keywords.required:

@@ -181,7 +181,7 @@ _CARD_BRANDS = (
     (re.compile(r"^3[47]"), (15,)),                                       # Amex
     (re.compile(r"^(6011|64[4-9]|65)"), (16, 17, 18, 19)),                # Discover
     (re.compile(r"^(30[0-5]|3095|36|3[89])"), (14, 15, 16, 17, 18, 19)),  # Diners
-    (re.compile(r"^35(2[89]|[3-8]\d)"), (16, 17, 18, 19)),                # JCB
+    (re.compile(r"^35"), (16, 17, 18, 19)),                               # JCB (3528-3589 issued; 35xx tolerated)
     (re.compile(r"^(2131|1800)"), (15,)),                                 # JCB (legacy 15-digit)
     (re.compile(r"^62"), (16, 17, 18, 19)),                               # UnionPay
     (re.compile(r"^5019|^4571"), (16,)),                                  # Dankort
@@ -840,8 +840,15 @@ def _name_lexicons() -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
 
 def person_name(value: str) -> bool:
     """Full person name: 2-3 capitalised words, no stop word, the first a known first name; with three words
-    the middle and last must be known names, with two any surname-shaped word (lexicons: detectors/data/)."""
+    the middle and last must be known names (or the middle is an initial: ``Faina D. Yefremova``), with two any
+    surname-shaped word (lexicons: detectors/data/)."""
     tokens = value.split()
+    if len(tokens) == 3 and len(tokens[1].rstrip(".")) == 1 and tokens[1][:1].isupper():
+        # First M. Last / First M Last: a known first name, an initial, a surname-shaped last word
+        first, last, stop = _name_lexicons()
+        f, s = tokens[0].lower(), tokens[2].lower()
+        return (tokens[0][:1].isupper() and tokens[2][:1].isupper() and f.isalpha() and s.isalpha()
+                and f in first and f not in stop and s not in stop and (len(s) >= 3 or s in last))
     if not 2 <= len(tokens) <= 3 or any(not t[:1].isupper() or len(t) < 2 for t in tokens):
         return False
     first, last, stop = _name_lexicons()
@@ -1223,10 +1230,11 @@ def latitude_longitude(value: str) -> bool:
 def ipv4(value: str) -> bool:
     """Public-looking IPv4 address: 4 octets 0-255 without leading zeros, not 0.0.0.0/255.x, not a version."""
     parts = value.strip().split(".")
-    if len(parts) != 4 or not all(p.isdigit() and len(p) <= 3 for p in parts):
+    if len(parts) != 4:
         return False
-    if any(len(p) > 1 and p[0] == "0" for p in parts):
-        return False
+    for p in parts:
+        if not (p.isdigit() and len(p) <= 3) or (len(p) > 1 and p[0] == "0"):
+            return False
     nums = [int(p) for p in parts]
     if any(n > 255 for n in nums) or nums[0] in (0, 255) or nums[0] == 127:
         return False
@@ -1302,6 +1310,8 @@ def password_value(value: str) -> bool:
     if any(w in low for w in _PLACEHOLDER_WORDS):
         return False
     if low in ("password", "passwd", "secret", "true", "false", "required", "optional", "string"):
+        return False
+    if re.fullmatch(r"[a-z]{4,10}", s):  # a plain lowercase word ("pass 'columns'") is prose, not a password
         return False
     if re.match(r"^[a-z_][a-z0-9_.]*\(?\)?$", s) and "_" in s:  # identifier like self.password_field
         return False

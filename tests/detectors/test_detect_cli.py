@@ -79,7 +79,7 @@ def test_list_shows_every_identifier():
     assert res.exit_code == 0
     for r in load_rules():
         assert r.id in res.output
-    assert "required (30)" in res.output and "luhn" in res.output
+    assert "required (30)" in res.output and "card_number" in res.output
 
 
 def test_files_table_is_masked(tmp_path):

@@ -1,0 +1,99 @@
+"""The throughput shortcuts must not change results: candidate passes equal their precise regex over the
+whole text, anchor filters / boundaries only drop hits that could never match, at_hit start pre-checks
+only skip hits where the pattern cannot start."""
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from detectors import get_engine, load_pack
+from detectors.candidates import CANDIDATES
+from detectors.engine import _anchor_cores, _mask
+
+KEY = b"k"
+
+
+def _texts() -> list[str]:
+    rng = random.Random(7)
+    alphabet = "0123456789 .-.-AZBDEFR ab?٣éŁłÅ\n"
+    out = [
+        "ip 10.60.157.92, 192.168.0.1. v 1.2.3.4.5 ts 2026-11-24T12:00:00.123Z 1.2.3.4.5.6.7.8 999.1.2.3",
+        "card 4539 1043 3218 1967 and 4539-1043-3218-1967 and 12 4539 1043 3218 1967 0000",
+        "iban FR41 4408 6930 2529 7211 0430 854 and DE89370400440532013000x and ٣ZA44A2Z23D7954a27D7",
+        "Date: 2015-12-22\nName: Åsa Laine\nŠárka Ottová met Faina D. Yefremova and Oksana P Hrytsenko.",
+        "Aaa Bbb Ccc Ddd; Mary Ann Smith; dear Jane Doe",
+    ]
+    for _ in range(2000):
+        out.append("".join(rng.choice(alphabet) for _ in range(rng.randint(5, 120))))
+    big = " ".join(rng.choice(["4539 1043 3218 1967", "10.1.2.3", "Jane Doe", "word", "12345678", "DE89 3704 0044 "
+                                "0532 0130 00", "x" * 50]) for _ in range(20000))
+    out.append(big)  # longer than one 64 KiB block
+    return out
+
+
+@pytest.mark.parametrize("name", sorted(CANDIDATES))
+def test_candidate_spans_equal_the_precise_regex(name):
+    cls = CANDIDATES[name]
+    for t in _texts():
+        assert cls.spans(t, t.encode("ascii", "replace")) == [m.span() for m in cls.regex.finditer(t)], t[:80]
+
+
+def test_name_candidate_sees_accented_initials_and_middle_initials():
+    t = "Name: Åsa Laine, Łukasz Wiśniewski and Faina D. Yefremova"
+    spans = CANDIDATES["name"].spans(t, t.encode("ascii", "replace"))
+    assert [t[s:e] for s, e in spans] == ["Åsa Laine", "Łukasz Wiśniewski", "Faina D. Yefremova"]
+
+
+def test_mask_matches_the_reference_definition():
+    def ref(value: str, keep: int) -> str:
+        n = sum(ch.isalnum() for ch in value)
+        keep = min(keep, n // 2)
+        seen, out = 0, []
+        for ch in value:
+            if ch.isalnum():
+                seen += 1
+                out.append(ch if seen > n - keep else "*")
+            else:
+                out.append(ch)
+        return "".join(out)
+
+    rng = random.Random(3)
+    for _ in range(5000):
+        v = "".join(rng.choice("ab1_ -.*Z9éß²٣") for _ in range(rng.randint(0, 16)))
+        for keep in range(9):
+            assert _mask(v, keep) == ref(v, keep), (v, keep)
+
+
+def test_anchor_core_ignores_surrounding_punctuation():
+    text = "at 1668 Glyn St street"
+    s = text.index(" St ")
+    assert _anchor_cores(text, [(s, s + 4)]) == [(s + 1, s + 3)]
+    assert _anchor_cores("a@b", [(1, 2)]) == [(1, 2)]  # all punctuation: unchanged
+    dets = get_engine(load_pack("INCLUDE", ids=["ADDRESS"]), KEY).detect(text)
+    assert [text[d.start:d.end] for d in dets] == ["1668 Glyn St"]
+
+
+def test_anchor_filter_and_boundary():
+    eng = get_engine(load_pack("INCLUDE", ids=["ADDRESS", "PHONE_NUMBER"]), KEY)
+    text = "one way or another; Intel inside 415-867-2309; 12 Lake Way, Portland, OR 97205"
+    kw, anchors, _ = eng._hits(text, None)
+    idx = {r.id: r.idx for r in eng.rules}
+    assert [text[s:e] for s, e in anchors[idx["ADDRESS"]]] == [" Way,"]      # " way " (lower case) filtered
+    assert idx["PHONE_NUMBER"] not in anchors                                # "tel" inside "Intel"
+    assert [d.type for d in eng.detect(text)] == ["ADDRESS"]
+
+
+def test_at_hit_start_precheck_keeps_results(tmp_path):
+    p = tmp_path / "r.yaml"
+    p.write_text(
+        "- id: TOKEN_ASSIGN\n  name: t\n  category: CREDENTIALS\n  macie: false\n  severity: credentials\n"
+        "  keywords: {terms: [token, webhook], boundary: none}\n  max_length: 40\n"
+        "  patterns: [{name: a, regex: '(?i)token\\s*=\\s*(?P<value>[a-z0-9]{8,40})', at_hit: true}]\n"
+        "  samples: {positive: ['token = abcdef123456'], negative: ['webhook = abcdef123456']}\n",
+        encoding="utf-8")
+    eng = get_engine(load_pack("ALL", rule_files=[p]), KEY)
+    text = "webhook token = abcdef123456 TOKEN=zzzzzzzz9 webhook=qqqqqqqqqq Token = yyyyyyyy1"
+    for _ in range(2):  # second round from the start cache
+        assert [text[d.start:d.end] for d in eng.detect(text)] == ["abcdef123456", "zzzzzzzz9", "yyyyyyyy1"]
+    assert eng.rules[0].start_ok[0] == {"webhook": False, "token": True, "TOKEN": True, "Token": True}
