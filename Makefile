@@ -51,6 +51,9 @@ test-fast: $(STAMP) ## Run the no-JVM core tests only
 bench: setup ## Run the benchmarks and record them in BENCHMARKS.md
 	$(PY) -m pip install -q -e '.[bench]'
 	$(PY) -m bench.detect_bench --write
+	$(PY) -m bench.formats_bench
+	$(PY) -m bench.enumeration_bench --write
+	$(PY) -m bench.cluster_bench --write
 
 eval: $(STAMP) ## Score the detectors on ../shared/eval and record the figures in BENCHMARKS.md
 	$(PY) -m bench.eval --write --baselines

@@ -1,0 +1,107 @@
+"""Standalone cluster scaling: the same scan spark-submitted to 1 worker and to 2 workers.
+
+    python -m bench.cluster_bench [--scale N] [--selector ALL] [--write]
+
+Starts a moto S3 on 127.0.0.1, seeds the demo lake `scale` times over, packages the job, and for
+1 and 2 workers (1 core each) starts a standalone cluster on 127.0.0.1 and spark-submits the scan.
+Reports the wall time of the classify phase and of the whole run (from `scan_runs.phase_seconds`)
+and the 2-worker speed-up. On a 2-core machine the driver, the moto server and the workers share
+the same two cores, so the ceiling is below 2x.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+from bench import report
+from jobs import seed as seeding
+from jobs.config import ServerSettings, load_config
+from jobs.packaging import package
+from jobs.s3 import MotoServer, client_kwargs, free_port, make_client
+from jobs.standalone import StandaloneCluster
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _phases(warehouse: Path, run_id: str) -> dict[str, float]:
+    """Read the run's phase timings from scan_runs with pyarrow (no extra Spark session)."""
+    import pyarrow.dataset as ds
+
+    table = ds.dataset(str(warehouse / "scan_runs"), format="parquet", partitioning="hive").to_table()
+    for row in table.to_pylist():
+        if row["run_id"] == run_id:
+            return dict(row["phase_seconds"])
+    raise RuntimeError(f"run {run_id} not in scan_runs")
+
+
+def run(scale: int, selector: str) -> dict:
+    work = Path(tempfile.mkdtemp(prefix="lakescan-cluster-bench-"))
+    dist = work / "dist"
+    package(dist)
+    results = {}
+    with MotoServer(ServerSettings(port=free_port())) as server:
+        cfg = load_config(REPO / "conf" / "local.yaml", [f"s3.endpoint_url={server.endpoint_url}"])
+        manifest = seeding.seed(make_client(client_kwargs(cfg.s3)), scale=scale)
+        for workers in (1, 2):
+            wh = work / f"wh-{workers}"
+            run_cfg = load_config(REPO / "conf" / "local.yaml", [
+                f"s3.endpoint_url={server.endpoint_url}", f"output.warehouse={wh}", "spark.mode=cluster",
+                f"detectors.selector={selector}", "limits.objects_per_partition=8",
+                f"detectors.custom_identifiers={REPO / 'conf' / 'custom_identifiers.example.yaml'}"])
+            cfg_file = work / f"run-{workers}.yaml"
+            cfg_file.write_text(yaml.safe_dump(run_cfg.model_dump(mode="json")))
+            run_id = f"bench-{workers}w"
+            with StandaloneCluster(work / f"cluster-{workers}", workers=workers) as cluster:
+                t0 = time.monotonic()
+                proc = cluster.submit(dist / "lakescan-pyfiles.zip", dist / "lakescan_main.py",
+                                      ["scan", "--config", str(cfg_file), "--run-id", run_id],
+                                      extra_conf={"spark.sql.shuffle.partitions": "8"})
+                wall = time.monotonic() - t0
+            if proc.returncode != 0:
+                raise RuntimeError(proc.stderr[-3000:])
+            results[workers] = {"submit_wall": wall, **_phases(wh, run_id)}
+    return {"objects": manifest.object_count, "results": results, "workdir": str(work)}
+
+
+def render(out: dict, scale: int, selector: str) -> str:
+    r1, r2 = out["results"][1], out["results"][2]
+    rows = [[k, f"{r1[k]:.1f}", f"{r2[k]:.1f}", f"{r1[k] / r2[k]:.2f}x"]
+            for k in ("classify", "total", "submit_wall") if k in r1 and k in r2]
+    return "\n".join([
+        "## Standalone cluster: 1 worker vs 2 workers (`python -m bench.cluster_bench`)",
+        "",
+        f"- machine: {report.machine_line()}",
+        f"- command: `{report.command_line('bench.cluster_bench')} --scale {scale} --selector {selector}`; "
+        f"date: {report.now_utc()}; rev {report.git_rev()}",
+        f"- workload: the demo lake x{scale} ({out['objects']} objects) on a moto S3 on 127.0.0.1, "
+        f"selector {selector}; each worker has 1 core and 2 GiB; target speed-up >= 1.8x",
+        "",
+        report.md_table(["seconds", "1 worker", "2 workers", "speed-up"], rows),
+        "",
+        "The machine has 2 cores in all: the driver, the moto server and both workers share them, so",
+        "the 2-worker run cannot reach a full 2x here; the classify phase is the part that scales.",
+    ])
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m bench.cluster_bench", description=__doc__.split("\n")[0])
+    ap.add_argument("--scale", type=int, default=4)
+    ap.add_argument("--selector", default="ALL")
+    ap.add_argument("--write", action="store_true", help="update BENCHMARKS.md")
+    args = ap.parse_args(argv)
+    out = run(args.scale, args.selector)
+    text = render(out, args.scale, args.selector)
+    print(text)
+    print(json.dumps(out["results"], indent=2))
+    if args.write:
+        report.update_section("cluster", text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
