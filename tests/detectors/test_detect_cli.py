@@ -125,3 +125,12 @@ def test_config_takes_detectors_section():
     types = [d["type"] for d in json.loads(res.output)["detections"]]
     assert "EMAIL_ADDRESS" in types  # conf/local.yaml selects ALL
     assert "EMPLOYEE_ID" in types    # and conf/custom_identifiers.example.yaml
+
+
+def test_identifier_table_in_docs_is_generated_from_the_rules():
+    from jobs.detect_cmd import identifiers_markdown
+
+    doc = Path(__file__).resolve().parents[2] / "docs" / "identifiers.md"
+    assert doc.read_text() == identifiers_markdown(), "regenerate: lakescan detect --list --markdown > docs/identifiers.md"
+    macie_rows = [line for line in doc.read_text().splitlines() if line.endswith("| yes |")]
+    assert len(macie_rows) >= 166
