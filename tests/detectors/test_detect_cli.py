@@ -131,6 +131,7 @@ def test_identifier_table_in_docs_is_generated_from_the_rules():
     from jobs.detect_cmd import identifiers_markdown
 
     doc = Path(__file__).resolve().parents[2] / "docs" / "identifiers.md"
-    assert doc.read_text() == identifiers_markdown(), "regenerate: lakescan detect --list --markdown > docs/identifiers.md"
+    regenerate = "regenerate: lakescan detect --list --markdown > docs/identifiers.md"
+    assert doc.read_text() == identifiers_markdown(), regenerate
     macie_rows = [line for line in doc.read_text().splitlines() if line.endswith("| yes |")]
     assert len(macie_rows) >= 166
