@@ -26,6 +26,9 @@ $(STAMP): setup.py
 
 setup: $(STAMP) ## Create .venv, install lakescan with test extras, fetch the Delta/S3A jars once
 	@$(PY) -m jobs.jars fetch
+	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; } || \
+	  echo "chromium not installed: the HTML report screenshot test will be skipped"
 
 $(STAMP35): setup.py
 	@test -x $(PY35) || $(PYTHON) -m venv $(VENV35)

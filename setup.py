@@ -13,6 +13,10 @@ TEST = [
     "moto[server]>=5.0",
     "ruff>=0.5",
     "wheel>=0.43",
+    "nbclient>=0.10",
+    "nbformat>=5.10",
+    "ipykernel>=6.29",
+    "matplotlib>=3.8",
 ]
 
 setup(
