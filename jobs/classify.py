@@ -17,7 +17,7 @@ from typing import Any
 
 from jobs import extract
 from jobs.enumerate import _error_code
-from jobs.s3 import make_client
+from jobs.s3 import make_client, request_stats
 from jobs.sampling import should_sample
 
 UNREADABLE_CLASSES = {"GLACIER", "DEEP_ARCHIVE", "EXPRESS_ONEZONE", "OUTPOSTS"}
@@ -36,6 +36,25 @@ S3_ERROR_REASONS = {
     "KMS.DisabledException": "INVALID_KMS_KEY",
     "KMS.KMSInvalidStateException": "INVALID_KMS_KEY",
 }
+# A body that breaks while being read (connection reset, truncated, read timeout) is read again from
+# the start, at most this many more times; the first reads' partial text is discarded.
+TRANSIENT_REREADS = 3
+
+
+class TransientReadError(RuntimeError):
+    """The GetObject body broke while being read (the readers may have swallowed the error)."""
+
+
+class CounterParam:
+    """Spark AccumulatorParam for {name: int} counters; names starting with `max_` keep the maximum."""
+
+    def zero(self, value: dict) -> dict:
+        return {}
+
+    def addInPlace(self, a: dict, b: dict) -> dict:  # noqa: N802 - Spark's name
+        for k, v in b.items():
+            a[k] = max(a.get(k, 0), v) if k.startswith("max_") else a.get(k, 0) + v
+        return a
 
 
 @dataclass(frozen=True)
@@ -60,12 +79,17 @@ class S3Body(io.RawIOBase):
     def __init__(self, body) -> None:
         self.body = body
         self.count = 0
+        self.failed: Exception | None = None  # a transport error seen while reading (ranged GETs too)
 
     def readable(self) -> bool:
         return True
 
     def read(self, n: int = -1) -> bytes:
-        data = self.body.read(None if n is None or n < 0 else n) or b""
+        try:
+            data = self.body.read(None if n is None or n < 0 else n) or b""
+        except Exception as e:
+            self.failed = self.failed or e
+            raise
         self.count += len(data)
         return data
 
@@ -105,9 +129,13 @@ class S3RangeFile(io.RawIOBase):
         if self.pos >= self.size or not len(b):
             return 0
         end = min(self.size, self.pos + len(b)) - 1
-        resp = self.client.get_object(Bucket=self.bucket, Key=self.key, Range=f"bytes={self.pos}-{end}",
-                                      IfMatch=f'"{self.etag}"' if self.etag else "*")
-        data = resp["Body"].read()
+        try:
+            resp = self.client.get_object(Bucket=self.bucket, Key=self.key, Range=f"bytes={self.pos}-{end}",
+                                          IfMatch=f'"{self.etag}"' if self.etag else "*")
+            data = resp["Body"].read()
+        except Exception as e:
+            self.counter.failed = self.counter.failed or e
+            raise
         b[: len(data)] = data
         self.pos += len(data)
         self.counter.count += len(data)
@@ -134,15 +162,101 @@ def classify_object(client, bucket: str, key: str, etag: str, size: int, engine,
         result = extract.classify_stream(body, key, engine, limits, size=size, opener=opener)
     finally:
         body.close()
+    if body.failed is not None:  # whatever the reader made of it, the object was not read whole
+        raise body.failed if _s3_error(body.failed) else TransientReadError(type(body.failed).__name__)
     return result, version, body.count
 
 
-def classify_partition(rows: Iterator[Any], ctx_bc: Any) -> Iterator[tuple]:
-    """One output row per input object, whatever happens to it."""
+def _s3_error(e: Exception) -> bool:
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    return isinstance(e, (ClientError, BotoCoreError))
+
+
+def _transient(e: Exception) -> bool:
+    """A broken connection or body, worth reading the object again (S3 answers are not)."""
+    from botocore.exceptions import (
+        ClientError,
+        ConnectionError,
+        HTTPClientError,
+        IncompleteReadError,
+        ResponseStreamingError,
+    )
+
+    if isinstance(e, ClientError):
+        return False
+    if isinstance(e, (TransientReadError, ConnectionError, HTTPClientError, ResponseStreamingError,
+                      IncompleteReadError)):
+        return True
+    try:
+        from urllib3.exceptions import HTTPError as Urllib3Error
+    except ImportError:  # pragma: no cover
+        return False
+    return isinstance(e, Urllib3Error)
+
+
+def classify_partition(rows: Iterator[Any], ctx_bc: Any, stats: Any = None) -> Iterator[tuple]:
+    """One output row per input object, whatever happens to it.
+
+    `stats` (optional accumulator with `CounterParam`) receives this partition's S3 calls, HTTP
+    attempts and retries, re-reads of broken bodies, and the Python worker's peak RSS.
+    """
     from detectors import get_engine
     from detectors.severity import classify_counts
 
     ctx: ExecutorContext = ctx_bc.value
+    s3_before = request_stats()
+    local: dict[str, int] = {}
+    _reset_peak_rss()
+    try:
+        yield from _classify_rows(rows, ctx, local, get_engine, classify_counts)
+    finally:
+        if stats is not None:
+            import resource
+
+            after = request_stats()
+            calls = after.get("s3_calls", 0) - s3_before.get("s3_calls", 0)
+            reqs = after.get("s3_requests", 0) - s3_before.get("s3_requests", 0)
+            local.update(s3_get_calls=calls, s3_get_requests=reqs, s3_get_retries=max(0, reqs - calls),
+                         max_task_peak_rss_bytes=_peak_rss() or
+                         resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
+            stats.add(local)
+
+
+def _reset_peak_rss() -> None:
+    """Linux: reset this process's peak RSS (VmHWM), so the peak read at the end is this task's."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+    except OSError:
+        pass
+
+
+def _peak_rss() -> int:
+    """VmHWM of this Python worker in bytes (0 where /proc is not available)."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def _classify_rows(rows: Iterator[Any], ctx: ExecutorContext, local: dict[str, int], get_engine,
+                   classify_counts) -> Iterator[tuple]:
+    holder: dict[str, Any] = {}  # the engine, once built, and its regex timeouts before this partition
+    try:
+        yield from _classify_each(rows, ctx, local, get_engine, classify_counts, holder)
+    finally:
+        engine = holder.get("engine")
+        if engine is not None:
+            local["regex_timeouts"] = engine.counters.get("regex_timeouts", 0) - holder["timeouts0"]
+
+
+def _classify_each(rows: Iterator[Any], ctx: ExecutorContext, local: dict[str, int], get_engine,
+                   classify_counts, holder: dict) -> Iterator[tuple]:
     engine = None
     client = None
     for r in rows:
@@ -178,14 +292,28 @@ def classify_partition(rows: Iterator[Any], ctx_bc: Any) -> Iterator[tuple]:
             client = make_client(ctx.s3)
         if engine is None:
             engine = get_engine(ctx.pack, ctx.hash_key)
+            holder.update(engine=engine, timeouts0=engine.counters.get("regex_timeouts", 0))
         try:
-            result, version, n_read = classify_object(client, bucket, key, etag, size, engine, ctx.limits)
+            for attempt in range(TRANSIENT_REREADS + 1):
+                try:
+                    result, version, n_read = classify_object(client, bucket, key, etag, size, engine,
+                                                              ctx.limits)
+                    break
+                except Exception as e:  # noqa: BLE001
+                    if attempt == TRANSIENT_REREADS or not _transient(e):
+                        raise
+                    local["objects_reread"] = local.get("objects_reread", 0) + 1
             base["version_id"] = version
             base["bytes_read"] = n_read
         except Exception as e:  # noqa: BLE001 - every S3 failure and reader bug becomes a reason code
             from botocore.exceptions import BotoCoreError, ClientError
 
-            if isinstance(e, (ClientError, BotoCoreError)):
+            if _transient(e):  # still broken after TRANSIENT_REREADS more reads (and botocore's retries)
+                local["objects_read_failed"] = local.get("objects_read_failed", 0) + 1
+                name = str(e) if isinstance(e, TransientReadError) else type(e).__name__
+                result = extract.ObjectResult(status=extract.SKIPPED, reason="UNABLE_TO_PARSE_FILE",
+                                              detail=f"S3 read broke {TRANSIENT_REREADS + 1} times: {name}")
+            elif isinstance(e, (ClientError, BotoCoreError)):
                 code = _error_code(e)
                 result = extract.ObjectResult(
                     status=extract.SKIPPED, reason=S3_ERROR_REASONS.get(code, "UNABLE_TO_PARSE_FILE"),

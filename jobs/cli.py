@@ -1,6 +1,7 @@
 """The `lakescan` command line.
 
     lakescan scan --config conf/local.yaml          run the nightly job
+    lakescan plan --config conf/local.yaml          dry run: scope, sampling and costs, reads no object
     lakescan s3 serve --config conf/local.yaml      start the embedded S3 (moto) on 127.0.0.1
     lakescan demo seed --config conf/local.yaml     fill it with the sample data lake
     lakescan demo run --config conf/local.yaml      serve + seed + scan + summary + stop
@@ -82,6 +83,33 @@ def _scan_and_report(cfg: RunConfig, run_id: str | None) -> None:
     except MissingJarsError as e:
         raise click.ClickException(str(e)) from None
     print_summary(report, console)
+
+
+@cli.command()
+@CONFIG_OPTION
+@SET_OPTION
+@click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
+def plan(config_path: str | None, overrides: tuple[str, ...], as_json: bool) -> None:
+    """Dry run: scope, sampling, request counts and costs (reads no object)."""
+    import json
+
+    from rich.console import Console
+
+    from jobs.jars import MissingJarsError
+    from jobs.plan import make_plan, print_plan
+    from jobs.spark import build_spark
+
+    cfg = _load(config_path, overrides)
+    console = Console(width=None if sys.stdout.isatty() else 140)
+    try:
+        spark = build_spark(cfg, app_name=f"lakescan-plan-{cfg.run.name}")
+        result = make_plan(spark, cfg)
+    except MissingJarsError as e:
+        raise click.ClickException(str(e)) from None
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), indent=2, default=str))
+    else:
+        print_plan(result, console)
 
 
 @cli.group()
@@ -189,6 +217,12 @@ try:  # the detector CLI lives beside the engine
     cli.add_command(detect)
 except ImportError:  # pragma: no cover - only while the engine is being built
     pass
+
+# athena ddl|register, maintain, quality check, export, report (the analyst tables: docs/tables.md)
+from jobs.analyst_cmd import COMMANDS as _ANALYST_COMMANDS  # noqa: E402
+
+for _command in _ANALYST_COMMANDS:
+    cli.add_command(_command)
 
 
 def main() -> None:

@@ -344,14 +344,33 @@ class RunConfig(_Strict):
 
     @model_validator(mode="after")
     def _output_not_in_scanned_bucket(self) -> RunConfig:
-        wh = self.output.warehouse
-        if wh.startswith(("s3://", "s3a://")):
-            out_bucket = wh.split("://", 1)[1].split("/", 1)[0]
-            if any(b.bucket == out_bucket for b in self.scope.buckets):
+        # Outputs (tables, Macie JSON exports) never land in a bucket the run scans: lakescan would
+        # scan its own output, and the job would need write access to scanned buckets. With no bucket
+        # list every bucket of the account is scanned, so the output bucket must be excluded.
+        outputs = (("output.warehouse", self.output.warehouse), ("exports.macie_json_dir", self.exports.macie_json_dir))
+        for field, where in outputs:
+            if not where or not where.startswith(("s3://", "s3a://")):
+                continue
+            out_bucket = where.split("://", 1)[1].split("/", 1)[0]
+            scanned = (any(b.bucket == out_bucket for b in self.scope.buckets) if self.scope.buckets
+                       else out_bucket not in self.scope.exclude_buckets)
+            if scanned:
+                hint = "" if self.scope.buckets else " (scope.buckets is empty: every bucket is scanned; " \
+                    "add it to scope.exclude_buckets)"
                 raise ValueError(
-                    f"output.warehouse {wh!r} is inside scanned bucket {out_bucket!r}: "
-                    "lakescan would scan its own output"
+                    f"{field} {where!r} is inside scanned bucket {out_bucket!r}: "
+                    f"lakescan would scan its own output{hint}"
                 )
+        return self
+
+    @model_validator(mode="after")
+    def _no_plaintext_endpoint_in_production(self) -> RunConfig:
+        url = self.s3.endpoint_url or ""
+        if self.run.mode == "production" and url.startswith("http://"):
+            host = url[7:].split("/", 1)[0].rsplit(":", 1)[0].strip("[]")
+            if host not in ("127.0.0.1", "localhost", "::1"):
+                raise ValueError(f"s3.endpoint_url {url!r}: plain http to a remote host in production mode "
+                                 "would send object contents and signed requests unencrypted; use https")
         return self
 
     def digest(self) -> str:

@@ -1,18 +1,36 @@
-"""Enumeration: the objects in scope, as a DataFrame, listed by executors in parallel.
+"""Enumeration and scoping: the objects in scope, as a DataFrame. Never a driver-side list of objects.
 
-The driver resolves buckets (and checks it can reach them); executors list the (bucket, prefix)
-pieces with ListObjectsV2 paginators. Bucket-level errors are recorded, never dropped.
+Two sources (`scope.source`):
+
+- `list`: the driver resolves the buckets (explicit list or Macie bucket criteria on name and tags),
+  then discovers the key space of each (bucket, prefix): a delimiter listing a few levels deep
+  (`scope.listing.discovery_depth`) turns common prefixes into pieces; a prefix with more than one
+  page of direct keys is split into StartAfter key ranges instead of being paged through by the
+  driver. Executors list the pieces in parallel with ListObjectsV2 paginators.
+- `inventory`: S3 Inventory reports (CSV, ORC, Parquet) read by Spark (jobs/inventory.py).
+
+Scoping (Macie job scoping, reference §4) is then a set of column expressions: each object gets an
+`exclusion` reason (null = in scope). Excluded objects are out of scope (no object_results row) and
+counted per reason. Objects in unreadable storage classes stay in scope and are SKIPPED with
+INVALID_OBJECT_STATE by the classifier. Bucket-level errors are recorded, never dropped.
 """
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
-from jobs.config import RunConfig
+from jobs.config import RunConfig, ScopeTerm
 from jobs.s3 import make_client
 
 LISTING_SCHEMA = ("bucket string, key string, size long, etag string, last_modified timestamp, "
-                  "storage_class string, error string")
+                  "storage_class string, version_id string, error string")
+OBJECT_COLUMNS = ("bucket", "key", "size", "etag", "last_modified", "storage_class", "version_id")
+# Boundaries for key-range pieces: the next character after the prefix shared by the first page.
+RANGE_ALPHABET = "-.0123456789=ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz"
+PAGE = 1000  # ListObjectsV2 keys per page
 
 
 def _error_code(e: Exception) -> str:
@@ -22,57 +40,400 @@ def _error_code(e: Exception) -> str:
     return type(e).__name__
 
 
-def list_partition(pieces: Iterator[tuple[str, str]], s3: dict[str, Any]) -> Iterator[tuple]:
-    """(bucket, prefix) -> (bucket, key, size, etag, last_modified, storage_class, error)."""
+# --------------------------------------------------------------------------- pieces
+
+@dataclass(frozen=True)
+class Piece:
+    """A unit of listing: keys under `prefix`, after `start_after` (exclusive) up to `end_at`
+    (inclusive); `delimited` lists only the keys directly at `prefix` (not under a sub-prefix)."""
+
+    bucket: str
+    prefix: str
+    start_after: str | None = None
+    end_at: str | None = None
+    delimited: bool = False
+
+    def as_tuple(self) -> tuple:
+        return (self.bucket, self.prefix, self.start_after, self.end_at, self.delimited)
+
+
+def _common_prefix(a: str, b: str) -> str:
+    n = 0
+    for x, y in zip(a, b):
+        if x != y:
+            break
+        n += 1
+    return a[:n]
+
+
+def key_range_pieces(bucket: str, prefix: str, first_keys: list[str], delimited: bool) -> list[Piece]:
+    """Split the keys under `prefix` into contiguous (start_after, end_at] ranges.
+
+    The boundaries are `stem + c` for each c of RANGE_ALPHABET, where `stem` is the prefix the
+    first page's keys share: together the ranges cover every key (any character), disjointly.
+    """
+    stem = prefix
+    if first_keys:
+        stem = _common_prefix(first_keys[0], first_keys[-1])
+        if not stem.startswith(prefix):
+            stem = prefix
+    bounds = [stem + c for c in RANGE_ALPHABET]
+    pieces, lo = [], None
+    for b in bounds:
+        pieces.append(Piece(bucket, prefix, lo, b, delimited))
+        lo = b
+    pieces.append(Piece(bucket, prefix, lo, None, delimited))
+    return pieces
+
+
+def discover_pieces(client, bucket: str, prefix: str, depth: int, target: int,
+                    split_flat: bool = True, max_pages: int = 2) -> tuple[list[Piece], int]:
+    """Explore the key space below `prefix` with delimiter listings; returns (pieces, LIST calls).
+
+    The driver reads at most `max_pages` pages per prefix and level; it never pages through the
+    objects themselves: a prefix with more direct keys than that becomes key-range pieces.
+    """
+    calls = 0
+    pieces: list[Piece] = []
+    frontier = [prefix]
+    for _ in range(depth):
+        if not frontier or len(frontier) + len(pieces) >= target:
+            break
+        nxt: list[str] = []
+        for p in frontier:
+            subs: list[str] = []
+            direct: list[str] = []
+            token = None
+            complete = False
+            for _page in range(max_pages):
+                kw: dict[str, Any] = dict(Bucket=bucket, Prefix=p, Delimiter="/", MaxKeys=PAGE)
+                if token:
+                    kw["ContinuationToken"] = token
+                resp = client.list_objects_v2(**kw)
+                calls += 1
+                subs.extend(cp["Prefix"] for cp in resp.get("CommonPrefixes", []))
+                if len(direct) < PAGE:
+                    direct.extend(o["Key"] for o in resp.get("Contents", [])[: PAGE - len(direct)])
+                token = resp.get("NextContinuationToken")
+                if not resp.get("IsTruncated"):
+                    complete = True
+                    break
+            if not complete:
+                # Too much under this prefix for the driver: ranges over everything below it.
+                pieces.extend(key_range_pieces(bucket, p, direct, delimited=False) if split_flat
+                              else [Piece(bucket, p)])
+                continue
+            if direct:
+                pieces.append(Piece(bucket, p, delimited=True))
+            nxt.extend(subs)
+        frontier = nxt
+    pieces.extend(Piece(bucket, p) for p in frontier)
+    return pieces, calls
+
+
+def list_partition(pieces: Iterator[tuple], s3: dict[str, Any], counter=None) -> Iterator[tuple]:
+    """Pieces -> (bucket, key, size, etag, last_modified, storage_class, version_id, error) rows."""
     client = None
-    for bucket, prefix in pieces:
+    calls = 0
+    for piece in pieces:
+        if len(piece) == 2:  # (bucket, prefix)
+            piece = (*piece, None, None, False)
+        bucket, prefix, start_after, end_at, delimited = piece
         if client is None:
             client = make_client(s3)
+        kw: dict[str, Any] = dict(Bucket=bucket, Prefix=prefix)
+        if start_after:
+            kw["StartAfter"] = start_after
+        if delimited:
+            kw["Delimiter"] = "/"
         try:
-            for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+            done = False
+            for page in client.get_paginator("list_objects_v2").paginate(**kw):
+                calls += 1
                 for o in page.get("Contents", []):
-                    if o["Key"].endswith("/") and o["Size"] == 0:
+                    k = o["Key"]
+                    if end_at is not None and k > end_at:  # code point order = UTF-8 byte order
+                        done = True
+                        break
+                    if k.endswith("/") and o["Size"] == 0:
                         continue  # folder marker, not an object
-                    yield (bucket, o["Key"], int(o["Size"]), o.get("ETag", "").strip('"'),
-                           o.get("LastModified"), o.get("StorageClass", "STANDARD"), None)
+                    yield (bucket, k, int(o["Size"]), o.get("ETag", "").strip('"'),
+                           o.get("LastModified"), o.get("StorageClass", "STANDARD"), None, None)
+                if done:
+                    break
         except Exception as e:  # noqa: BLE001 - becomes a recorded bucket error
-            yield (bucket, None, 0, None, None, None, _error_code(e))
+            yield (bucket, None, 0, None, None, None, None, _error_code(e))
+    if counter is not None:
+        counter.add(calls)
 
 
-def resolve_buckets(cfg: RunConfig, s3: dict[str, Any]) -> tuple[list[tuple[str, str]], dict[str, str]]:
-    """(bucket, prefix) pieces in scope, and bucket-level errors (bucket -> error code)."""
+# --------------------------------------------------------------------------- buckets
+
+def _match_name(term: ScopeTerm, name: str) -> bool:
+    c, vals = term.comparator, term.values
+    if c == "EQ":
+        return name in vals
+    if c == "NE":
+        return name not in vals
+    if c == "STARTS_WITH":
+        return any(name.startswith(v) for v in vals)
+    return any(v in name for v in vals)  # CONTAINS
+
+
+def _match_tags(term: ScopeTerm, tags: dict[str, str]) -> bool:
+    hit = any(tv.key in tags and (tv.value is None or tags[tv.key] == tv.value) for tv in term.tag_values)
+    return hit if term.comparator == "EQ" else not hit
+
+
+def bucket_in_criteria(cfg: RunConfig, name: str, tags_of) -> str | None:
+    """None when the bucket is in scope, else the reason (`bucket_criteria:<KEY>`)."""
+    crit = cfg.scope.bucket_criteria
+    for t in crit.includes:
+        ok = _match_name(t, name) if t.key == "S3_BUCKET_NAME" else _match_tags(t, tags_of(name))
+        if not ok:
+            return f"bucket_include:{t.key}"
+    if crit.excludes and all(
+            _match_name(t, name) if t.key == "S3_BUCKET_NAME" else _match_tags(t, tags_of(name))
+            for t in crit.excludes):
+        return "bucket_exclude:" + "+".join(t.key for t in crit.excludes)
+    return None
+
+
+def resolve_buckets(cfg: RunConfig, s3: dict[str, Any], check: bool = True
+                    ) -> tuple[list[tuple[str, str]], dict[str, str], dict[str, str]]:
+    """(bucket, prefix) scopes, bucket errors (bucket -> code), buckets out of scope (bucket -> reason)."""
     client = make_client(s3)
     errors: dict[str, str] = {}
+    excluded: dict[str, str] = {}
     if cfg.scope.buckets:
         scopes = [(b.bucket, b.prefixes) for b in cfg.scope.buckets]
     else:
         scopes = [(b["Name"], ("",)) for b in client.list_buckets().get("Buckets", [])]
-    pieces = []
+    tag_cache: dict[str, dict[str, str]] = {}
+
+    def tags_of(name: str) -> dict[str, str]:
+        if name not in tag_cache:
+            try:
+                ts = client.get_bucket_tagging(Bucket=name).get("TagSet", [])
+            except Exception:  # noqa: BLE001 - NoSuchTagSet: no tags
+                ts = []
+            tag_cache[name] = {t["Key"]: t["Value"] for t in ts}
+        return tag_cache[name]
+
+    scoped = []
     for bucket, prefixes in scopes:
         if bucket in cfg.scope.exclude_buckets:
+            excluded[bucket] = "exclude_buckets"
             continue
-        try:
-            client.head_bucket(Bucket=bucket)
-        except Exception as e:  # noqa: BLE001
-            errors[bucket] = _error_code(e)
+        reason = bucket_in_criteria(cfg, bucket, tags_of)
+        if reason:
+            excluded[bucket] = reason
             continue
-        pieces.extend((bucket, p) for p in prefixes)
-    return pieces, errors
+        if check:
+            try:
+                client.head_bucket(Bucket=bucket)
+            except Exception as e:  # noqa: BLE001
+                errors[bucket] = _error_code(e)
+                continue
+        scoped.extend((bucket, p) for p in prefixes)
+    return scoped, errors, excluded
 
 
-def enumerate_objects(spark, cfg: RunConfig, s3: dict[str, Any]):
-    """Returns (objects DataFrame persisted, (bucket, prefix) pieces, bucket errors)."""
+# --------------------------------------------------------------------------- object scoping
+
+def _ext_col():
+    from pyspark.sql import functions as F
+
+    return F.lower(F.regexp_extract(F.col("key"), r"\.([^./]+)$", 1))
+
+
+def _aware(d: datetime) -> datetime:
+    return d if d.tzinfo else d.replace(tzinfo=UTC)
+
+
+def term_column(term: ScopeTerm):
+    """Macie's semantics for one object scope term, as a boolean column (values ORed; NE: none)."""
+    from pyspark.sql import functions as F
+
+    c, vals = term.comparator, term.values
+    if term.key == "OBJECT_EXTENSION":
+        exts = [v.lower().lstrip(".") for v in vals]
+        hit = _ext_col().isin(exts)
+        return hit if c == "EQ" else ~hit
+    if term.key == "OBJECT_KEY":
+        out = F.lit(False)
+        for v in vals:
+            out = out | F.col("key").startswith(v)
+        return out
+    if term.key == "OBJECT_TAG":
+        hit = F.lit(False)
+        for tv in term.tag_values:
+            present = F.coalesce(F.map_contains_key(F.col("tags"), F.lit(tv.key)), F.lit(False))
+            hit = hit | (present if tv.value is None
+                         else present & (F.col("tags").getItem(tv.key) == F.lit(tv.value)))
+        return hit if c == "EQ" else ~hit
+    if term.key == "OBJECT_SIZE":
+        col, lits = F.col("size"), [F.lit(int(v)) for v in vals]
+    else:  # OBJECT_LAST_MODIFIED_DATE
+        col = F.col("last_modified")
+        lits = [F.lit(_aware(datetime.fromisoformat(v.replace("Z", "+00:00")))) for v in vals]
+    ops = {"EQ": lambda a, b: a == b, "GT": lambda a, b: a > b, "GTE": lambda a, b: a >= b,
+           "LT": lambda a, b: a < b, "LTE": lambda a, b: a <= b}
+    if c == "NE":
+        out = F.lit(True)
+        for lit in lits:
+            out = out & (col != lit)
+        return out
+    out = F.lit(False)
+    for lit in lits:
+        out = out | ops[c](col, lit)
+    return out
+
+
+def exclusion_column(includes: tuple[ScopeTerm, ...], excludes: tuple[ScopeTerm, ...]):
+    """The first failing include term (`include:<KEY>`), or `exclude:<KEYS>` when every exclude term
+    matches, else null (in scope)."""
+    from pyspark.sql import functions as F
+
+    out = F.lit(None).cast("string")
+    if excludes:
+        all_match = F.lit(True)
+        for t in excludes:
+            all_match = all_match & F.coalesce(term_column(t), F.lit(False))
+        out = F.when(all_match, F.lit("exclude:" + "+".join(t.key for t in excludes))).otherwise(out)
+    for t in reversed(includes):  # the first failing include wins
+        out = F.when(~F.coalesce(term_column(t), F.lit(False)), F.lit(f"include:{t.key}")).otherwise(out)
+    return out
+
+
+def tag_partition(rows: Iterator[Any], s3: dict[str, Any], counter=None) -> Iterator[tuple]:
+    """Executors: GetObjectTagging for objects still in scope (tag terms need it; LIST does not return tags)."""
+    client = None
+    calls = 0
+    for r in rows:
+        tags = None
+        if r["exclusion"] is None:
+            if client is None:
+                client = make_client(s3)
+            try:
+                kw = dict(Bucket=r["bucket"], Key=r["key"])
+                if r["version_id"]:
+                    kw["VersionId"] = r["version_id"]
+                ts = client.get_object_tagging(**kw).get("TagSet", [])
+                tags = {t["Key"]: t["Value"] for t in ts}
+            except Exception:  # noqa: BLE001 - an unreadable tag set matches no tag term
+                tags = {}
+            calls += 1
+        yield (*[r[c] for c in OBJECT_COLUMNS], r["exclusion"], tags)
+    if counter is not None:
+        counter.add(calls)
+
+
+def apply_scope(spark, cfg: RunConfig, objects, s3: dict[str, Any], counter=None):
+    """objects + `exclusion` (null = in scope) + `tags` (map, only fetched when a tag term exists)."""
+    from pyspark.sql import functions as F
+
+    sc = cfg.scope
+    plain_inc = tuple(t for t in sc.includes if t.key != "OBJECT_TAG")
+    has_tags = any(t.key == "OBJECT_TAG" for t in (*sc.includes, *sc.excludes))
+    if not has_tags:
+        return (objects.withColumn("tags", F.lit(None).cast("map<string,string>"))
+                .withColumn("exclusion", exclusion_column(sc.includes, sc.excludes)))
+    pre = objects.withColumn("exclusion", exclusion_column(plain_inc, ()))
+    schema = ("bucket string, key string, size long, etag string, last_modified timestamp, storage_class string, "
+              "version_id string, exclusion string, tags map<string,string>")
+    tagged = spark.createDataFrame(pre.rdd.mapPartitions(lambda it: tag_partition(it, s3, counter)), schema)
+    return tagged.withColumn("exclusion", F.coalesce(F.col("exclusion"),
+                                                     exclusion_column(sc.includes, sc.excludes)))
+
+
+# --------------------------------------------------------------------------- the entry points
+
+@dataclass
+class Enumeration:
+    """What enumeration produced. `objects` are in scope; `scoped` also holds the excluded ones."""
+
+    objects: Any
+    scoped: Any
+    listed: Any
+    pieces: list[tuple[str, str]]
+    bucket_errors: dict[str, str]
+    buckets_excluded: dict[str, str] = field(default_factory=dict)
+    listing_pieces: int = 0
+    driver_list_calls: int = 0
+    list_calls: Any = None   # accumulator: executor LIST pages
+    tag_calls: Any = None    # accumulator: executor GetObjectTagging calls
+    source: str = "list"
+
+    def excluded_by_reason(self) -> dict[tuple[str, str], tuple[int, int]]:
+        """(bucket, reason) -> (objects, bytes) out of scope. One small aggregate."""
+        from pyspark.sql import functions as F
+
+        rows = (self.scoped.where(F.col("exclusion").isNotNull()).groupBy("bucket", "exclusion")
+                .agg(F.count("*").alias("n"), F.sum("size").alias("b")).collect())
+        return {(r["bucket"], r["exclusion"]): (int(r["n"]), int(r["b"] or 0)) for r in rows}
+
+    def unpersist(self) -> None:
+        self.listed.unpersist()
+
+
+def enumerate_scope(spark, cfg: RunConfig, s3: dict[str, Any]) -> Enumeration:
     from pyspark import StorageLevel
     from pyspark.sql import functions as F
 
-    pieces, bucket_errors = resolve_buckets(cfg, s3)
     sc = spark.sparkContext
-    listed = spark.createDataFrame(
-        sc.parallelize(pieces, max(1, min(len(pieces), 64)) if pieces else 1)
-        .mapPartitions(lambda it: list_partition(it, s3)),
-        LISTING_SCHEMA,
-    ).persist(StorageLevel.MEMORY_AND_DISK)
-    for r in listed.where(F.col("key").isNull()).select("bucket", "error").distinct().collect():
-        bucket_errors[r["bucket"]] = r["error"]
-    objects = listed.where(F.col("key").isNotNull()).drop("error").dropDuplicates(["bucket", "key"])
-    return objects, listed, pieces, bucket_errors
+    list_calls = sc.accumulator(0)
+    tag_calls = sc.accumulator(0)
+    if cfg.scope.source == "inventory":
+        from jobs.inventory import read_inventory
+
+        scopes, bucket_errors, excluded = resolve_buckets(cfg, s3, check=False)
+        listed, _info = read_inventory(spark, cfg, s3, scopes, excluded)
+        if not cfg.scope.buckets:  # the report's source buckets are the scope
+            scopes = sorted({(i["source_bucket"], "") for i in _info
+                             if i["source_bucket"] and i["source_bucket"] not in excluded})
+        # Not cached: re-reading columnar files is cheaper than holding billions of rows.
+        listed = listed.withColumn("error", F.lit(None).cast("string"))
+        n_pieces, driver_calls = len(_info), 0
+    else:
+        scopes, bucket_errors, excluded = resolve_buckets(cfg, s3)
+        client = make_client(s3)
+        pieces: list[Piece] = []
+        driver_calls = 0
+        lc = cfg.scope.listing
+        per_scope_target = max(1, lc.target_pieces // max(1, len(scopes)))
+        for bucket, prefix in scopes:
+            try:
+                ps, calls = discover_pieces(client, bucket, prefix, lc.discovery_depth, per_scope_target,
+                                            lc.split_flat)
+            except Exception as e:  # noqa: BLE001
+                bucket_errors[bucket] = _error_code(e)
+                continue
+            pieces.extend(ps)
+            driver_calls += calls
+        n_pieces = len(pieces)
+        tuples = [p.as_tuple() for p in pieces]
+        n_slices = max(1, min(len(tuples), int(os.environ.get("LAKESCAN_MAX_LIST_SLICES", "512"))))
+        listed = spark.createDataFrame(
+            sc.parallelize(tuples, n_slices).mapPartitions(lambda it: list_partition(it, s3, list_calls)),
+            LISTING_SCHEMA,
+        ).persist(StorageLevel.MEMORY_AND_DISK)
+        for r in listed.where(F.col("key").isNull()).select("bucket", "error").distinct().collect():
+            bucket_errors[r["bucket"]] = r["error"]
+    objects = listed.where(F.col("key").isNotNull()).select(*OBJECT_COLUMNS)
+    if cfg.scope.source == "list":  # overlapping configured prefixes list a key twice
+        objects = objects.dropDuplicates(["bucket", "key"])
+    scoped = apply_scope(spark, cfg, objects, s3, tag_calls)
+    if any(t.key == "OBJECT_TAG" for t in (*cfg.scope.includes, *cfg.scope.excludes)):
+        scoped = scoped.persist(StorageLevel.MEMORY_AND_DISK)  # tags are fetched once
+    in_scope = scoped.where(F.col("exclusion").isNull()).select(*OBJECT_COLUMNS)
+    return Enumeration(objects=in_scope, scoped=scoped, listed=listed, pieces=scopes,
+                       bucket_errors=bucket_errors, buckets_excluded=excluded, listing_pieces=n_pieces,
+                       driver_list_calls=driver_calls, list_calls=list_calls, tag_calls=tag_calls,
+                       source=cfg.scope.source)
+
+
+def enumerate_objects(spark, cfg: RunConfig, s3: dict[str, Any]):
+    """Returns (objects in scope, the persisted listing, (bucket, prefix) scopes, bucket errors)."""
+    e = enumerate_scope(spark, cfg, s3)
+    return e.objects, e.listed, e.pieces, e.bucket_errors

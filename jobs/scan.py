@@ -17,10 +17,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from jobs import extract
-from jobs.classify import NOT_SAMPLED, ExecutorContext, classify_partition
+from jobs.classify import NOT_SAMPLED, CounterParam, ExecutorContext, classify_partition
 from jobs.config import RunConfig
-from jobs.enumerate import enumerate_objects
+from jobs.enumerate import enumerate_scope
 from jobs.s3 import client_kwargs
 
 
@@ -39,6 +38,7 @@ class RunReport:
     bucket_errors: dict[str, str] = field(default_factory=dict)
     phase_seconds: dict[str, float] = field(default_factory=dict)
     message: str = ""
+    coverage: list[dict[str, Any]] = field(default_factory=list)  # per bucket (jobs/coverage.py:report)
 
 
 def new_run_id(now: datetime | None = None) -> str:
@@ -78,26 +78,39 @@ def run_scan(spark, cfg: RunConfig, pack, run_id: str | None = None, progress=No
     say = progress or (lambda msg: None)
 
     say("enumerating buckets")
-    objects, listed, pieces, bucket_errors = enumerate_objects(spark, cfg, s3)
-    n_objects = objects.count()
+    from jobs import coverage
+    from jobs.sampling import prepare_run
+
+    enum = enumerate_scope(spark, cfg, s3)
+    pieces, bucket_errors = enum.pieces, enum.bucket_errors
+    selection = prepare_run(spark, cfg, enum, run_id, run_date)  # sampling, budgets, incremental
+    objects = selection.to_classify
+    n_carried = selection.counters["objects_carried_forward"]
+    n_objects = objects.count() + n_carried
     phases["enumerate"] = time.monotonic() - t0
     say(f"{n_objects} objects in scope in {len(pieces)} bucket prefixes")
 
     ctx = ExecutorContext(
         s3=s3, pack=pack, hash_key=cfg.hash_key(),
-        limits=extract.Limits(max_text_bytes=cfg.limits.max_text_bytes,
-                              max_locations_per_type=cfg.limits.max_locations_per_type),
+        limits=cfg.limits.reader_limits(),
         max_object_bytes=cfg.limits.max_object_bytes,
         sampling_percentage=cfg.sampling.percentage, sampling_seed=cfg.sampling.seed,
         run_id=run_id, run_date=run_date, account_id=cfg.run.account_id,
     )
     ctx_bc = spark.sparkContext.broadcast(ctx)
+    # S3 calls/attempts/retries, body re-reads, worker peak RSS (summed over task attempts: a retried
+    # task counts twice); jobs/classify.py:classify_partition
+    exec_stats = spark.sparkContext.accumulator({}, CounterParam())
     n_parts = max(1, min(4096, -(-n_objects // cfg.limits.objects_per_partition)))
     t1 = time.monotonic()
     results = spark.createDataFrame(
-        objects.repartition(n_parts, "bucket", "key").rdd.mapPartitions(lambda it: classify_partition(it, ctx_bc)),
+        objects.repartition(n_parts, "bucket", "key").rdd.mapPartitions(
+            lambda it: classify_partition(it, ctx_bc, exec_stats)),
         tables.OBJECT_RESULTS,
-    ).persist(StorageLevel.MEMORY_AND_DISK)
+    )
+    if selection.carried is not None:  # incremental: unchanged objects keep their last result
+        results = results.unionByName(selection.carried)
+    results = results.persist(StorageLevel.MEMORY_AND_DISK)
     say("classifying objects")
     with StageProgress(spark, say) as prog:
         prog.label = f"classifying {n_objects} objects"
@@ -167,6 +180,13 @@ def run_scan(spark, cfg: RunConfig, pack, run_id: str | None = None, progress=No
     tables.merge_into(spark, findings, "findings", paths["findings"])
     tables.merge_into(spark, scores, "bucket_scores", paths["bucket_scores"])
     phases["write"] = time.monotonic() - t2
+    if cfg.posture.enabled:  # bucket_inventory + policy_findings (jobs/posture.py)
+        from jobs import posture
+
+        t3 = time.monotonic()
+        say("bucket posture")
+        posture.write_posture(spark, cfg, run_id, run_date, results, scope_buckets, bucket_errors, s3)
+        phases["posture"] = time.monotonic() - t3
 
     status_counts = {r["status"]: r["count"] for r in results.groupBy("status").count().collect()}
     skipped = {r["reason"]: r["count"] for r in
@@ -189,6 +209,8 @@ def run_scan(spark, cfg: RunConfig, pack, run_id: str | None = None, progress=No
         "findings": int(totals["f"] or 0),
         "buckets_in_scope": len(scope_buckets),
         "buckets_with_errors": len(bucket_errors),
+        **selection.counters,
+        **{k: int(v) for k, v in sorted(exec_stats.value.items())},
     }
     elapsed = time.monotonic() - t0
     phases["total"] = elapsed
@@ -201,15 +223,38 @@ def run_scan(spark, cfg: RunConfig, pack, run_id: str | None = None, progress=No
         skipped_by_reason=skipped, findings_by_type=by_type, findings_by_severity=by_sev,
         phase_seconds=phases,
     )
-    tables.merge_into(spark, spark.createDataFrame([run_row], tables.SCAN_RUNS), "scan_runs", paths["scan_runs"])
+    run_df, gate = spark.createDataFrame([run_row], tables.SCAN_RUNS), None
+    if cfg.quality.gate:  # great-expectations over every table of this run (jobs/quality.py)
+        from jobs import quality
+
+        say("data-quality gate")
+        run_df, gate = quality.gate_run_row(spark, cfg, run_id, run_df)
+    tables.merge_into(spark, run_df, "scan_runs", paths["scan_runs"])
+    status = "FAILED" if gate is not None and not gate.passed else "SUCCEEDED"
+    if cfg.maintenance.optimize_after_run or cfg.maintenance.vacuum_after_run:
+        from jobs.maintain import maintain_tables
+
+        maintain_tables(spark, cfg, optimize=cfg.maintenance.optimize_after_run,
+                        vacuum=cfg.maintenance.vacuum_after_run)
+    ex = cfg.exports
+    if ex.macie_json_dir or ex.security_hub or ex.eventbridge:  # off by default (jobs/exports.py)
+        from jobs.exports import export_run
+
+        export_run(spark, cfg, run_id, ex.macie_json_dir, ex.security_hub, ex.eventbridge)
+    cov_report: list[dict[str, Any]] = []
+    if status == "SUCCEEDED":  # coverage only advances with completed runs
+        coverage.update(spark, cfg, results, run_id)
+        cov_report = coverage.report(spark, cfg, results)
     results.unpersist()
-    listed.unpersist()
+    selection.unpersist()
+    enum.unpersist()
     ctx_bc.destroy()
     return RunReport(
-        run_id=run_id, run_date=run_date, status="SUCCEEDED", elapsed=elapsed, tables=paths,
+        run_id=run_id, run_date=run_date, status=status, elapsed=elapsed, tables=paths,
+        message=gate.message() if status == "FAILED" else "",
         counters=counters, skipped_by_reason=skipped, findings_by_type=by_type,
         findings_by_severity=by_sev, buckets=[r.asDict() for r in score_rows],
-        bucket_errors=bucket_errors, phase_seconds=phases,
+        bucket_errors=bucket_errors, phase_seconds=phases, coverage=cov_report,
     )
 
 

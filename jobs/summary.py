@@ -54,6 +54,15 @@ def print_summary(report: RunReport, console: Console | None = None) -> None:
                   f"{b['objects_classified']:,}", f"{b['objects_sensitive']:,}",
                   ", ".join(b["detection_types"]) or "-")
     console.print(t)
+    if getattr(report, "coverage", None):  # jobs/coverage.py:report
+        t = Table(title="Coverage: objects ever classified in their current version")
+        for col in ("bucket", "objects", "% objects", "% bytes", "oldest unclassified"):
+            t.add_column(col, justify="left" if col == "bucket" else "right")
+        for cv in report.coverage:
+            age = cv["oldest_unclassified_days"]
+            t.add_row(cv["bucket"], f"{cv['objects_covered']:,}/{cv['objects']:,}", f"{cv['pct_objects']:.1f}%",
+                      f"{cv['pct_bytes']:.1f}%", "-" if age is None else f"{age:,.1f} days")
+        console.print(t)
     for bucket, err in sorted(report.bucket_errors.items()):
         console.print(f"[yellow]bucket {bucket} could not be scanned: {err}[/]")
 

@@ -122,12 +122,92 @@ SCAN_RUNS = T.StructType([
 ])
 
 
+BLOCK_PUBLIC_ACCESS = T.StructType([
+    T.StructField("block_public_acls", T.BooleanType()),
+    T.StructField("ignore_public_acls", T.BooleanType()),
+    T.StructField("block_public_policy", T.BooleanType()),
+    T.StructField("restrict_public_buckets", T.BooleanType()),
+])
+
+PUBLIC_PERMISSION = T.StructType([
+    T.StructField("allows_public_read_access", T.BooleanType()),
+    T.StructField("allows_public_write_access", T.BooleanType()),
+])
+
+OBJECT_LEVEL_STATISTICS = T.StructType([  # Macie's ObjectLevelStatistics
+    T.StructField("file_type", T.LongType()),
+    T.StructField("storage_class", T.LongType()),
+    T.StructField("total", T.LongType()),
+])
+
+BUCKET_INVENTORY = T.StructType([  # Macie's BucketMetadata (reference section 9), jobs/posture.py
+    T.StructField("run_id", T.StringType(), False),
+    T.StructField("run_date", T.DateType(), False),
+    T.StructField("account_id", T.StringType()),
+    T.StructField("bucket", T.StringType(), False),
+    T.StructField("bucket_arn", T.StringType()),
+    T.StructField("region", T.StringType()),
+    T.StructField("bucket_created_at", T.TimestampType()),
+    T.StructField("error_code", T.StringType()),            # ACCESS_DENIED (or the S3 error code)
+    T.StructField("error_message", T.StringType()),
+    T.StructField("effective_permission", T.StringType(), False),  # PUBLIC | NOT_PUBLIC | UNKNOWN
+    T.StructField("account_block_public_access", BLOCK_PUBLIC_ACCESS),
+    T.StructField("bucket_block_public_access", BLOCK_PUBLIC_ACCESS),
+    T.StructField("acl_permission", PUBLIC_PERMISSION),
+    T.StructField("policy_permission", PUBLIC_PERMISSION),
+    T.StructField("has_bucket_policy", T.BooleanType()),
+    T.StructField("policy_sha256", T.StringType()),
+    T.StructField("encryption_type", T.StringType(), False),  # NONE | AES256 | aws:kms | aws:kms:dsse | UNKNOWN
+    T.StructField("kms_master_key_id", T.StringType()),
+    T.StructField("allows_unencrypted_object_uploads", T.StringType(), False),  # TRUE | FALSE | UNKNOWN
+    T.StructField("shared_access", T.StringType(), False),  # EXTERNAL | INTERNAL | NOT_SHARED | UNKNOWN
+    T.StructField("shared_with_accounts", T.ArrayType(T.StringType())),
+    T.StructField("shared_with_cloudfront", T.BooleanType()),
+    T.StructField("replicated", T.BooleanType()),
+    T.StructField("replicated_externally", T.BooleanType()),
+    T.StructField("replication_accounts", T.ArrayType(T.StringType())),
+    T.StructField("versioning", T.BooleanType()),
+    T.StructField("tags", T.ArrayType(T.StructType([
+        T.StructField("key", T.StringType()), T.StructField("value", T.StringType())]))),
+    T.StructField("object_count", T.LongType()),
+    T.StructField("size_in_bytes", T.LongType()),
+    T.StructField("size_in_bytes_compressed", T.LongType()),
+    T.StructField("classifiable_object_count", T.LongType()),
+    T.StructField("classifiable_size_in_bytes", T.LongType()),
+    T.StructField("unclassifiable_object_count", OBJECT_LEVEL_STATISTICS),
+    T.StructField("unclassifiable_object_size_in_bytes", OBJECT_LEVEL_STATISTICS),
+    T.StructField("captured_at", T.TimestampType()),
+])
+
+POLICY_FINDINGS = T.StructType([  # Macie's six Policy:IAMUser/* types (reference section 6)
+    T.StructField("finding_id", T.StringType(), False),     # stable per (account, bucket, type), as in Macie
+    T.StructField("run_id", T.StringType(), False),
+    T.StructField("run_date", T.DateType(), False),
+    T.StructField("account_id", T.StringType()),
+    T.StructField("bucket", T.StringType(), False),
+    T.StructField("bucket_arn", T.StringType()),
+    T.StructField("category", T.StringType()),              # POLICY
+    T.StructField("finding_type", T.StringType(), False),
+    T.StructField("severity", T.StringType(), False),       # fixed per type
+    T.StructField("severity_score", T.IntegerType()),
+    T.StructField("title", T.StringType()),
+    T.StructField("description", T.StringType()),
+    T.StructField("trigger", T.StringType(), False),        # INITIAL_STATE | CHANGED
+    T.StructField("previous_run_id", T.StringType()),
+    T.StructField("count", T.LongType()),                   # how often this finding has been raised
+    T.StructField("created_at", T.TimestampType()),
+    T.StructField("updated_at", T.TimestampType()),
+])
+
+
 TABLES: dict[str, tuple[T.StructType, tuple[str, ...], tuple[str, ...]]] = {
     # name: (schema, merge key, partition columns)
-    "object_results": (OBJECT_RESULTS, ("run_id", "bucket", "key"), ("run_date",)),
-    "findings": (FINDINGS, ("run_id", "bucket", "key"), ("run_date",)),
+    "object_results": (OBJECT_RESULTS, ("run_id", "bucket", "key"), ("run_date", "bucket")),
+    "findings": (FINDINGS, ("run_id", "bucket", "key"), ("run_date", "bucket")),
     "bucket_scores": (BUCKET_SCORES, ("run_id", "bucket"), ("run_date",)),
     "scan_runs": (SCAN_RUNS, ("run_id",), ("run_date",)),
+    "bucket_inventory": (BUCKET_INVENTORY, ("run_id", "bucket"), ("run_date",)),
+    "policy_findings": (POLICY_FINDINGS, ("run_id", "bucket", "finding_type"), ("run_date",)),
 }
 
 
