@@ -13,7 +13,7 @@ VENV35 ?= .venv35
 PY35 := $(VENV35)/bin/python
 STAMP35 := $(VENV35)/.installed
 
-.PHONY: help setup setup-spark35 demo test test-fast test-spark35 bench eval lint package clean
+.PHONY: help setup setup-spark35 demo test test-fast test-spark35 bench eval lint soak package clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
@@ -65,6 +65,9 @@ lint: $(STAMP) ## ruff, and the single-SparkSession-builder rule
 	$(VENV)/bin/ruff check setup.py jobs detectors tests bench
 	@! grep -rn "SparkSession.builder" --include=*.py jobs detectors tests bench | grep -v "^jobs/spark.py:" \
 	  || (echo "SparkSession.builder belongs in jobs/spark.py only" && false)
+
+soak: setup ## Soak: the nightly job N times on a changing demo lake (SOAK_ARGS="--runs 20"), into BENCHMARKS.md
+	$(PY) -m bench.soak --write $(SOAK_ARGS)
 
 package: $(STAMP) ## Build dist/: the wheel, the --py-files zip and the spark-submit entry (reproducible)
 	$(PY) -m jobs.packaging

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import click
 
-from jobs.cli import CONFIG_OPTION, SET_OPTION, _load
+from jobs.cli_common import CONFIG_OPTION, SET_OPTION, _load
 
 
 def _spark(cfg):

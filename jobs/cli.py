@@ -18,19 +18,8 @@ import time
 
 import click
 
-from jobs.config import JobConfigError, RunConfig, load_config
-
-CONFIG_OPTION = click.option("--config", "config_path", type=click.Path(dir_okay=False),
-                             default=None, help="Run configuration YAML (conf/local.yaml).")
-SET_OPTION = click.option("--set", "overrides", multiple=True, metavar="SECTION.KEY=VALUE",
-                          help="Override a config value; repeatable.")
-
-
-def _load(config_path: str | None, overrides: tuple[str, ...]) -> RunConfig:
-    try:
-        return load_config(config_path, overrides)
-    except JobConfigError as e:
-        raise click.ClickException(str(e)) from None
+from jobs.cli_common import CONFIG_OPTION, SET_OPTION, _load  # noqa: E402,F401
+from jobs.config import JobConfigError, RunConfig
 
 
 def _pack_for(cfg: RunConfig):

@@ -7,7 +7,9 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
@@ -27,6 +29,24 @@ def client_kwargs(s3: S3Settings) -> dict[str, Any]:
     return kw
 
 
+# Per process: API calls and HTTP attempts (first tries + retries) of every client from make_client.
+# Executors report the difference over a partition into the run's counters (jobs/classify.py).
+REQUEST_STATS: Counter[str] = Counter()
+_STATS_LOCK = threading.Lock()
+
+
+def _count(name: str):
+    def handler(**_kwargs: Any) -> None:
+        with _STATS_LOCK:
+            REQUEST_STATS[name] += 1
+    return handler
+
+
+def request_stats() -> dict[str, int]:
+    with _STATS_LOCK:
+        return dict(REQUEST_STATS)
+
+
 def make_client(kw: dict[str, Any], service: str = "s3"):
     """A boto3 client with bounded adaptive retries (one per partition on executors)."""
     import boto3
@@ -42,7 +62,10 @@ def make_client(kw: dict[str, Any], service: str = "s3"):
         s3={"addressing_style": "path"},
         max_pool_connections=16,
     )
-    return boto3.client(service, config=cfg, **kw)
+    client = boto3.client(service, config=cfg, **kw)
+    client.meta.events.register("before-call", _count("s3_calls"))        # once per API call
+    client.meta.events.register("request-created", _count("s3_requests"))  # once per HTTP attempt
+    return client
 
 
 def _port_open(host: str, port: int) -> bool:

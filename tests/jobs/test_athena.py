@@ -11,7 +11,8 @@ from jobs.s3 import client_kwargs, make_client
 from jobs.tables import BUCKET_INVENTORY, TABLES
 from tests.conftest import REPO
 
-S3_CFG = load_config(REPO / "conf" / "local.yaml", ("output.warehouse=s3a://lake-tables/lakescan",))
+EXCLUDE = 'scope.exclude_buckets=["lake-tables"]'
+S3_CFG = load_config(REPO / "conf" / "local.yaml", ("output.warehouse=s3a://lake-tables/lakescan", EXCLUDE))
 
 
 def test_ddl_registers_every_table_as_delta_at_its_s3_location():
@@ -38,7 +39,7 @@ def test_hive_types_of_nested_columns():
 
 def test_athena_ddl_command_prints_the_ddl():
     result = CliRunner().invoke(cli, ["athena", "ddl", "--config", str(REPO / "conf" / "local.yaml"),
-                                      "--set", "output.warehouse=s3://lake-tables/x"])
+                                      "--set", "output.warehouse=s3://lake-tables/x", "--set", EXCLUDE])
     assert result.exit_code == 0, result.output
     assert result.output.count("TBLPROPERTIES ('table_type' = 'DELTA')") == len(TABLES)
 
@@ -46,7 +47,8 @@ def test_athena_ddl_command_prints_the_ddl():
 @pytest.mark.integration
 def test_register_creates_then_updates_tables_in_glue(moto_server):
     cfg = load_config(REPO / "conf" / "local.yaml", (f"s3.endpoint_url={moto_server.endpoint_url}",
-                                                     "output.warehouse=s3://lake-tables/lakescan"))
+                                                     "output.warehouse=s3://lake-tables/lakescan",
+                                                     EXCLUDE))
     glue = make_client(client_kwargs(cfg.s3), "glue")
     assert register(glue, cfg, "lakescan_itest") == dict.fromkeys(TABLES, "created")
     assert register(glue, cfg, "lakescan_itest") == dict.fromkeys(TABLES, "updated")
@@ -62,6 +64,7 @@ def test_register_creates_then_updates_tables_in_glue(moto_server):
 def test_athena_register_command(moto_server):
     result = CliRunner().invoke(cli, ["athena", "register", "--config", str(REPO / "conf" / "local.yaml"),
                                       "--set", f"s3.endpoint_url={moto_server.endpoint_url}",
-                                      "--set", "output.warehouse=s3://lake-tables/cli", "--database", "lakescan_cli"])
+                                      "--set", "output.warehouse=s3://lake-tables/cli",
+                                      "--set", EXCLUDE, "--database", "lakescan_cli"])
     assert result.exit_code == 0, result.output
     assert "lakescan_cli.bucket_inventory: created" in result.output
