@@ -251,7 +251,8 @@ class LimitSettings(_Strict):
     ooxml_max_uncompressed_bytes: int = Field(default=1024 ** 3, ge=1)
     stream_chunk_bytes: int = Field(default=4 * 1024 * 1024, ge=4096)
     stream_overlap_chars: int = Field(default=64 * 1024, ge=1024)  # >= longest match + keyword distance
-    task_memory_bytes: int = Field(default=256 * 1024 * 1024, ge=1)  # bound a streamed read stays under (bench)
+    # per-task memory bound: the Python worker RSS, interpreter and compiled rules included
+    task_memory_bytes: int = Field(default=512 * 1024 * 1024, ge=1)
 
     def reader_limits(self):
         """The executors' `jobs.formats.Limits` for these settings."""
