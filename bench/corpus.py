@@ -22,6 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bench.report import REPO_ROOT
+from jobs.seed import _luhn_complete as with_luhn_digit
 
 GEN_VERSION = 1
 CACHE_DIR = REPO_ROOT / ".lakescan" / "bench"
@@ -140,15 +141,7 @@ PROPER = _words(
 # ----------------------------------------------------------------------------------------- values
 def luhn_complete(rng: random.Random, prefix: str, length: int) -> str:
     body = prefix + "".join(rng.choice(string.digits) for _ in range(length - len(prefix) - 1))
-    total = 0
-    for i, ch in enumerate(reversed(body)):
-        d = int(ch)
-        if i % 2 == 0:
-            d *= 2
-            if d > 9:
-                d -= 9
-        total += d
-    return body + str((10 - total % 10) % 10)
+    return with_luhn_digit(body)
 
 
 def card(rng: random.Random) -> str:

@@ -81,6 +81,7 @@ class SeedManifest:
 # ---- fake value generators -------------------------------------------------------------------
 
 def _luhn_complete(prefix_and_body: str) -> str:
+    """`prefix_and_body` followed by its Luhn check digit (seeder and bench corpora share it)."""
     digits = [int(d) for d in prefix_and_body]
     total = 0
     for i, d in enumerate(reversed(digits)):
