@@ -9,6 +9,7 @@ overlapping windows), and gives formats that need random access ranged GETs (`S3
 """
 from __future__ import annotations
 
+import dataclasses
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -142,19 +143,147 @@ class S3RangeFile(io.RawIOBase):
         return len(data)
 
 
+class RangedLines(io.RawIOBase):
+    """Whole lines from byte ranges of one object version (head + spread), one ranged GET each.
+
+    Sampling (jobs/sampling.py) plans `read_ranges` for large text-like objects. The head range
+    starts the text (so a CSV keeps its header); every later range drops its first, partial line
+    and its last, partial line (a range with no newline at all is kept whole: one long line), and
+    every piece ends with a newline so pieces never run into each other. UTF-8 never has 0x0A inside
+    a multi-byte character, so cutting at newlines keeps characters whole. Pieces are fetched one at
+    a time: memory holds one range. Same counters as `S3Body` (`count`, `failed`).
+    """
+
+    def __init__(self, client, bucket: str, key: str, etag: str, size: int, ranges: list[tuple[int, int]]) -> None:
+        self.client, self.bucket, self.key, self.etag, self.size = client, bucket, key, etag, size
+        self.ranges = merge_ranges(ranges, size)
+        self.count = 0
+        self.failed: Exception | None = None
+        self.version: str | None = None
+        self.text_bytes = 0          # bytes handed to the readers (after trimming partial lines)
+        self._next = 0
+        self._buf = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def _fetch(self) -> bool:
+        if self._next >= len(self.ranges):
+            return False
+        start, end = self.ranges[self._next]  # inclusive end
+        self._next += 1
+        try:
+            resp = self.client.get_object(Bucket=self.bucket, Key=self.key, Range=f"bytes={start}-{end}",
+                                          IfMatch=f'"{self.etag}"' if self.etag else "*")
+            data = resp["Body"].read()
+        except Exception as e:
+            self.failed = self.failed or e
+            raise
+        self.version = self.version or resp.get("VersionId")
+        self.count += len(data)
+        if end + 1 < self.size:             # the range stops inside the object: drop the partial last line
+            cut = data.rfind(b"\n")
+            data = data[: cut + 1] if cut != -1 else data
+        if start > 0:                       # and, after the head, the partial first line
+            cut = data.find(b"\n")
+            data = data[cut + 1:] if cut != -1 and cut + 1 < len(data) else data
+        if data and not data.endswith(b"\n"):
+            data += b"\n"
+        self.text_bytes += len(data)
+        self._buf += data
+        return True
+
+    def peek_head(self, n: int) -> bytes:
+        while len(self._buf) < n and self._fetch():
+            pass
+        return self._buf[:n]
+
+    def read(self, n: int = -1) -> bytes:
+        if n is None or n < 0:
+            while self._fetch():
+                pass
+            out, self._buf = self._buf, b""
+            return out
+        while not self._buf and self._fetch():
+            pass
+        out, self._buf = self._buf[:n], self._buf[n:]
+        return out
+
+    def readinto(self, b) -> int:
+        data = self.read(len(b))
+        b[: len(data)] = data
+        return len(data)
+
+
+def merge_ranges(ranges: list[tuple[int, int]], size: int) -> list[tuple[int, int]]:
+    """(start, length) pairs to sorted, non-overlapping, inclusive (start, end) within the object."""
+    out: list[tuple[int, int]] = []
+    for start, length in sorted((int(s), int(n)) for s, n in ranges):
+        end = min(size, start + length) - 1
+        if start >= size or end < start:
+            continue
+        if out and start <= out[-1][1] + 1:
+            out[-1] = (out[-1][0], max(out[-1][1], end))
+        else:
+            out.append((start, end))
+    return out
+
+
+# Formats whose readers make sense of whole lines picked from the middle of the object; anything
+# else text-like (JSON documents, XML, HTML, logs) is classified as plain text when range-sampled.
+RANGE_READERS = frozenset({"csv", "tsv", "jsonl"})
+RANGE_TEXTUAL = RANGE_READERS | {"json", "xml", "html", "text"}
+BYTE_RANGES_SAMPLED = "BYTE_RANGES_SAMPLED"  # lakescan's own reason: PARTIAL, only the planned ranges were read
+
+
+def classify_ranges(client, bucket: str, key: str, etag: str, size: int, ranges, engine,
+                    limits: extract.Limits) -> tuple[extract.ObjectResult, str | None, int] | None:
+    """Classify only the planned byte ranges of a large text-like object: (result, version, bytes read).
+
+    None when the head shows the content is not text (a `.log` that is really gzip, say): the caller
+    then reads the object whole. A COMPLETE result becomes PARTIAL with reason `BYTE_RANGES_SAMPLED`
+    and a detail naming the ranges; line/row locations after the head count within the sampled text.
+    """
+    from jobs.formats.sniff import sniff
+
+    body = RangedLines(client, bucket, key, etag, size, [(r["start"], r["length"]) for r in ranges])
+    kind, _ = sniff(body.peek_head(4096), key)
+    if body.failed is not None:
+        raise body.failed
+    if kind not in RANGE_TEXTUAL:
+        return None
+    name = key if kind in RANGE_READERS else key + ".txt"
+    result = extract.classify_stream(body, name, engine, limits, size=None, opener=None)
+    if body.failed is not None:
+        raise body.failed if _s3_error(body.failed) else TransientReadError(type(body.failed).__name__)
+    spans = ", ".join(f"{s}-{e}" for s, e in body.ranges[:8]) + (" ..." if len(body.ranges) > 8 else "")
+    note = f"read {body.count} of {size} bytes in {len(body.ranges)} byte ranges (bytes {spans})"
+    if result.status == extract.COMPLETE:
+        result = dataclasses.replace(result, status=extract.PARTIAL, reason=BYTE_RANGES_SAMPLED,
+                                     detail="; ".join(x for x in (note, result.detail) if x)[:1000],
+                                     size_classified=body.text_bytes)
+    return result, body.version, body.count
+
+
 def _open_object(client, bucket: str, key: str, etag: str) -> tuple[S3Body, str | None]:
     resp = client.get_object(Bucket=bucket, Key=key, IfMatch=f'"{etag}"' if etag else "*")
     return S3Body(resp["Body"]), resp.get("VersionId")
 
 
 def classify_object(client, bucket: str, key: str, etag: str, size: int, engine,
-                    limits: extract.Limits) -> tuple[extract.ObjectResult, str | None, int]:
+                    limits: extract.Limits, ranges=None) -> tuple[extract.ObjectResult, str | None, int]:
     """Stream one object through the readers: (result, version id, bytes read from S3).
+
+    `ranges` (planned by sampling for large text-like objects): read only those byte ranges.
 
     Text-like formats, compressed streams, tar and Avro are read from the body in
     `limits.stream_chunk_bytes` steps; formats that need random access use ranged GETs when the
     object is large. S3 errors (before or while reading) raise for the caller to map.
     """
+    if ranges:
+        ranged = classify_ranges(client, bucket, key, etag, size, ranges, engine, limits)
+        if ranged is not None:
+            return ranged
     body, version = _open_object(client, bucket, key, etag)
     opener = lambda: io.BufferedReader(  # noqa: E731
         S3RangeFile(client, bucket, key, etag, size, body), buffer_size=1024 * 1024)
@@ -296,8 +425,9 @@ def _classify_each(rows: Iterator[Any], ctx: ExecutorContext, local: dict[str, i
         try:
             for attempt in range(TRANSIENT_REREADS + 1):
                 try:
-                    result, version, n_read = classify_object(client, bucket, key, etag, size, engine,
-                                                              ctx.limits)
+                    result, version, n_read = classify_object(
+                        client, bucket, key, etag, size, engine, ctx.limits,
+                        ranges=r["read_ranges"] if "read_ranges" in fields else None)
                     break
                 except Exception as e:  # noqa: BLE001
                     if attempt == TRANSIENT_REREADS or not _transient(e):
