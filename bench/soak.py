@@ -78,7 +78,8 @@ def mutate(client, run: int, buckets: tuple[str, ...]) -> dict[str, int]:
     return changes
 
 
-def soak(runs: int, scale: int, buckets: tuple[str, ...], workdir: Path, maintain_every: int = 5) -> list[dict]:
+def soak(runs: int, scale: int, buckets: tuple[str, ...], workdir: Path, maintain_every: int = 5,
+         retain_runs: int | None = 7) -> list[dict]:
     from delta.tables import DeltaTable
 
     from jobs import seed as seeding
@@ -113,7 +114,7 @@ def soak(runs: int, scale: int, buckets: tuple[str, ...], workdir: Path, maintai
             elapsed = time.monotonic() - t0
             t1 = time.monotonic()
             if maintain_every and run % maintain_every == 0:
-                maintain_tables(spark, cfg, optimize=True, vacuum=False)
+                maintain_tables(spark, cfg, optimize=True, vacuum=False, retain_runs=retain_runs)
                 for name in TABLES:
                     path = cfg.output.table(name)
                     if DeltaTable.isDeltaTable(spark, path):
@@ -127,6 +128,7 @@ def soak(runs: int, scale: int, buckets: tuple[str, ...], workdir: Path, maintai
                 "driver_rss": _rss(__import__("os").getpid()), "jvm_rss": _rss(jvm) if jvm else 0,
                 "task_peak_rss": report.counters.get("max_task_peak_rss_bytes", 0),
                 "table_bytes": sum(b for b, _ in sizes.values()), "table_files": sum(n for _, n in sizes.values()),
+                "log_bytes": sum(_dir_size(Path(cfg.output.table(name)) / "_delta_log")[0] for name in sizes),
                 "status": report.status,
             }
             rows.append(row)
@@ -157,21 +159,28 @@ def markdown(rows: list[dict], args: argparse.Namespace) -> str:
         f"- {len(rows)} runs of the nightly job in one Spark session (local[2]) on the demo lake "
         f"(buckets {', '.join(args.buckets)}, scale {args.scale}); between runs 3 objects added, 2 rewritten "
         f"and 2 deleted per bucket; every {args.maintain_every} runs OPTIMIZE + VACUUM (0 h retention) of "
-        "every table (the `maintain s` column).",
+        "every table (the `maintain s` column), after deleting all but the newest "
+        f"{args.retain_runs} runs from the per-run tables (`maintenance.retain_runs`; 0 = keep all).",
+        "- `tables KiB` is everything under the table paths; `log KiB` the part in `_delta_log` (one JSON "
+        "commit per write, checkpoints every 10; Delta drops log files after its 30-day log retention).",
         f"- date {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; rev {git_rev()}",
         f"- drift, mean of the last quarter vs the first: run time {_drift(rows, 'seconds')}, "
         f"JVM RSS {_drift(rows, 'jvm_rss')}, driver RSS {_drift(rows, 'driver_rss')}, "
         f"table bytes {_drift(rows, 'table_bytes')}, table files {_drift(rows, 'table_files')}",
+        "- right after each maintenance (retention + OPTIMIZE + VACUUM): tables KiB / files "
+        + ", ".join(f"run {r['run']}: {r['table_bytes'] / 1024:.0f} / {r['table_files']}"
+                    for r in rows if r["maintain_seconds"] > 0),
         "",
         "| run | s | maintain s | objects | findings | +/~/- | driver MiB | JVM MiB | task peak MiB | "
-        "tables KiB | files |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "tables KiB | log KiB | files |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         lines.append(
             f"| {r['run']} | {r['seconds']:.1f} | {r['maintain_seconds']:.1f} | {r['objects']} | {r['findings']} | "
             f"{r['added']}/{r['changed']}/{r['deleted']} | {r['driver_rss'] / mib:.0f} | {r['jvm_rss'] / mib:.0f} | "
-            f"{r['task_peak_rss'] / mib:.0f} | {r['table_bytes'] / 1024:.0f} | {r['table_files']} |")
+            f"{r['task_peak_rss'] / mib:.0f} | {r['table_bytes'] / 1024:.0f} | {r['log_bytes'] / 1024:.0f} | "
+            f"{r['table_files']} |")
     return "\n".join(lines)
 
 
@@ -180,11 +189,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--runs", type=int, default=20)
     ap.add_argument("--scale", type=int, default=1)
     ap.add_argument("--maintain-every", type=int, default=5, help="OPTIMIZE + VACUUM every N runs (0: never)")
+    ap.add_argument("--retain-runs", type=int, default=7, help="retention at maintenance (0: keep all runs)")
     ap.add_argument("--buckets", type=lambda s: tuple(s.split(",")), default=DEFAULT_BUCKETS)
     ap.add_argument("--write", action="store_true", help="record the results in BENCHMARKS.md")
     args = ap.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="lakescan-soak-") as tmp:
-        rows = soak(args.runs, args.scale, args.buckets, Path(tmp), args.maintain_every)
+        rows = soak(args.runs, args.scale, args.buckets, Path(tmp), args.maintain_every, args.retain_runs or None)
     text = markdown(rows, args)
     print(text)
     if args.write:

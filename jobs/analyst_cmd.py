@@ -68,12 +68,16 @@ def athena_register(config_path, overrides, database, location) -> None:
 @click.option("--optimize/--no-optimize", default=True, show_default=True, help="OPTIMIZE (compaction).")
 @click.option("--vacuum", is_flag=True, help="VACUUM, keeping maintenance.vacuum_retain_hours.")
 @click.option("--table", "names", multiple=True, help="Only these tables (repeatable).")
-def maintain(config_path, overrides, optimize, vacuum, names) -> None:
-    """OPTIMIZE and VACUUM the Delta tables."""
+@click.option("--retain-runs", type=click.IntRange(min=2), default=None,
+              help="Delete rows of all but the newest N runs from the per-run tables first "
+                   "(default: maintenance.retain_runs; unset keeps all history).")
+def maintain(config_path, overrides, optimize, vacuum, names, retain_runs) -> None:
+    """Retention, OPTIMIZE and VACUUM of the Delta tables."""
     from jobs.maintain import maintain_tables
 
     cfg = _load(config_path, overrides)
-    for name, stats in maintain_tables(_spark(cfg), cfg, optimize, vacuum, tuple(names) or None).items():
+    for name, stats in maintain_tables(_spark(cfg), cfg, optimize, vacuum, tuple(names) or None,
+                                       retain_runs=retain_runs).items():
         click.echo(f"{name}: {stats}")
 
 

@@ -311,6 +311,10 @@ class MaintenanceSettings(_Strict):
     optimize_after_run: bool = False
     vacuum_after_run: bool = False
     vacuum_retain_hours: int = Field(default=168, ge=168)
+    # Keep the rows of the last N runs in the per-run tables (object_results, findings, bucket_scores,
+    # bucket_inventory, policy_findings); older runs are deleted before OPTIMIZE. scan_runs keeps every
+    # run (one row each). None: keep all history.
+    retain_runs: int | None = Field(default=None, ge=2)
 
 
 class QualitySettings(_Strict):

@@ -231,7 +231,8 @@ def run_scan(spark, cfg: RunConfig, pack, run_id: str | None = None, progress=No
         run_df, gate = quality.gate_run_row(spark, cfg, run_id, run_df)
     tables.merge_into(spark, run_df, "scan_runs", paths["scan_runs"])
     status = "FAILED" if gate is not None and not gate.passed else "SUCCEEDED"
-    if cfg.maintenance.optimize_after_run or cfg.maintenance.vacuum_after_run:
+    m = cfg.maintenance
+    if m.optimize_after_run or m.vacuum_after_run or m.retain_runs:
         from jobs.maintain import maintain_tables
 
         maintain_tables(spark, cfg, optimize=cfg.maintenance.optimize_after_run,
