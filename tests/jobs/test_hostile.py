@@ -6,7 +6,7 @@ under `limits.task_memory_bytes`.
 Decompression bombs, 11-level nested archives, malformed parquet/pdf/docx/xlsx, binary data with a
 text name and zero-byte objects are covered by test_formats_integration.py / test_scan_integration.py;
 this file adds what they do not: 10,000-deep JSON, a 200 MB single-line object, a gzip bomb, invalid
-UTF-8, keys with unicode, spaces, tabs and carriage returns, and a ReDoS custom identifier.
+UTF-8, keys with unicode, spaces, tabs, carriage returns and newlines, and a ReDoS custom identifier.
 """
 from __future__ import annotations
 
@@ -61,6 +61,7 @@ OBJECTS = {
     "keys/spaces and ünïcode ✓ 名前.txt": (lambda: f"employee SSN {SSN}\n".encode(), "COMPLETE", None),
     "keys/carriage\rreturn.txt": (lambda: f"employee SSN {SSN}\n".encode(), "COMPLETE", None),
     "keys/tab\tand trailing space .txt": (lambda: f"employee SSN {SSN}\n".encode(), "COMPLETE", None),
+    "keys/new\nline/and\r\nboth.txt": (lambda: f"employee SSN {SSN}\n".encode(), "COMPLETE", None),
     "keys/zero-byte.csv": (lambda: b"", "COMPLETE", None),
 }
 
@@ -129,7 +130,7 @@ def _record(report, cfg, elapsed: float) -> None:
         "## Faults and hostile input (tests/jobs/test_hostile.py, test_faults*.py)",
         "",
         f"Hostile lake: {len(OBJECTS)} objects (10,000-deep JSON arrays/objects, a {BIG // mib} MiB single-line "
-        "text, a 512 MiB gzip bomb of text, invalid UTF-8, unicode/space/tab/CR keys, a zero-byte object, "
+        "text, a 512 MiB gzip bomb of text, invalid UTF-8, unicode/space/tab/CR/newline keys, a zero-byte object, "
         "a ReDoS-prone custom identifier `(?:a|aa)+c`), one object per task, local[2].",
         "",
         "| measure | value |",
