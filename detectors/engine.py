@@ -13,19 +13,23 @@
 3. for each rule with hits, merges windows around the hits and runs its patterns only there
    (``regex`` with a per-call ``timeout``; a timeout is counted and that pattern is skipped for the
    rest of the text); ``at_hit`` patterns are tried only at hits whose text can start them (a cached
-   ``regex`` partial match of the hit text, e.g. ``webhook`` never starts ``(?i)token=...``);
+   ``regex`` partial match of the hit text, e.g. ``webhook`` never starts ``(?i)token=...``); a
+   windowed pattern is not run in an ASCII window that lacks its required literals or digit (read
+   from the pattern's parse tree, ``_window_prefilter``); the highest-volume anchorless rules
+   (IP_ADDRESS, card numbers without keyword) have exact fast paths (``_FAST_PATHS``, tested equal);
 4. filters: anchor inside the match / candidate overlap, keyword proximity (Macie: a keyword within
    ``distance`` chars before or after, or in ``field_path``), validators, per-rule allow values and
    regexes, the pack's allow lists;
 5. resolves overlaps between managed rules by explicit ``priority``, applies ``max_detections``;
-6. returns ``Detection``s with a masked excerpt and an HMAC-SHA256 of the normalised value. The raw
-   value never leaves this module.
+6. returns ``Detection``s with a masked excerpt and an HMAC-SHA256 of the normalised value (from
+   precomputed key pads; each distinct value once per call). The raw value never leaves this module.
 """
 from __future__ import annotations
 
 import bisect
 import hashlib
 import hmac
+import operator
 import re
 import time
 from collections import Counter
@@ -96,23 +100,25 @@ def _normalise(value: str, how: str) -> str:
 _ALNUM_RUN = re.compile(r"[^\W_]+")
 
 
-_ASCII_ALNUM_STAR = str.maketrans(dict.fromkeys("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ", "*"))
+_ASCII_ALNUM_STAR_BYTES = bytes(42 if chr(c).isascii() and chr(c).isalnum() else c for c in range(256))
 
 
 def _mask(value: str, keep: int) -> str:
     """Every letter/digit becomes ``*`` except the last ``keep`` (at most half of them)."""
-    if value.isascii():
-        hidden = value.translate(_ASCII_ALNUM_STAR)
-        n_alnum = hidden.count("*") - value.count("*")
-        keep = min(keep, n_alnum // 2)
+    if value.isascii():  # bytes: a C-level translate and integer compares
+        raw = value.encode("ascii")
+        hidden = raw.translate(_ASCII_ALNUM_STAR_BYTES)
+        n_alnum = hidden.count(42) - raw.count(42)  # 42 = b"*"
+        if keep > n_alnum // 2:
+            keep = n_alnum // 2
         if not keep:
-            return hidden
-        i = len(value)
+            return hidden.decode("ascii")
+        i = len(raw)
         while keep:
             i -= 1
-            if value[i] != hidden[i]:
+            if raw[i] != hidden[i]:
                 keep -= 1
-        return hidden[:i] + value[i:]
+        return (hidden[:i] + raw[i:]).decode("ascii")
     runs = [m.span() for m in _ALNUM_RUN.finditer(value)]
     n_alnum = sum(e - s for s, e in runs)
     keep = min(keep, n_alnum // 2)
@@ -153,6 +159,181 @@ def _lower_same_length(text: str) -> str:
     return "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
 
 
+# required literals: "every match of this pattern inside an ASCII window contains one of these strings
+# (lowercased)", read from the pattern's parse tree; a window whose lowercased text holds none of them
+# cannot contain a match, so the pattern is not run there (same results, fewer regex calls)
+_REQ_MIN_LEN = 3
+_REQ_MAX_COUNT = 16
+_NON_QUANTIFIER_BRACE = re.compile(r"\{(?!\d*,?\d*\})")  # also an escaped one: no guessing
+
+
+def _required_literals(src: str) -> tuple[str, ...] | None:
+    """Strings (ASCII, lowercase) one of which every match of ``src`` in ASCII text contains, or None."""
+    return _analyse(src)[0]
+
+
+def _window_prefilter(src: str):
+    """A predicate on a lowercased ASCII window: False when no match of ``src`` can lie in it (the
+    window holds none of the required literals, or no digit although every match has one); None when
+    the pattern gives no such hint."""
+    lits, digit = _analyse(src)
+    if lits is not None:
+        if len(lits) == 1:
+            lit = lits[0]
+            return lambda w: lit in w
+        return lambda w: any(x in w for x in lits)
+    if digit:
+        return _HAS_DIGIT
+    return None
+
+
+_HAS_DIGIT = re.compile(r"[0-9]").search
+
+
+def _analyse(src: str) -> tuple[tuple[str, ...] | None, bool]:
+    """(required literals or None, "every match contains an ASCII digit") for ASCII text.
+
+    The pattern is parsed with the stdlib parser (the ``regex`` dialect is a superset): patterns it
+    rejects, and syntax it would read differently (fuzzy ``{e<=1}``, POSIX ``[[:alpha:]]``), give
+    nothing. Look-behinds (which may see text before the window) and negative look-arounds are ignored;
+    positive look-aheads count (they cannot see past the window's end)."""
+    if "[[:" in src or _NON_QUANTIFIER_BRACE.search(src):
+        return None, False
+    try:
+        from re import _constants as C
+        from re import _parser as P
+    except ImportError:  # pragma: no cover - Python < 3.11
+        import sre_constants as C
+        import sre_parse as P
+    try:
+        tree = P.parse(src)
+    except Exception:  # noqa: BLE001 - any dialect difference: no prefilter
+        return None, False
+    ignore_case = bool(tree.state.flags & C.SRE_FLAG_IGNORECASE)
+    repeats = (C.MAX_REPEAT, C.MIN_REPEAT, getattr(C, "POSSESSIVE_REPEAT", C.MAX_REPEAT))
+
+    def lit_char(op, av, ci):
+        """The lowercased ASCII character an item always matches, "" if it never matches ASCII, else None."""
+        if op is C.LITERAL:
+            ch = chr(av)
+        elif op is C.IN and av and all(o is C.LITERAL for o, _ in av):
+            low = {chr(a).lower() for _, a in av}
+            if len(low) != 1:
+                return None
+            ch = next(iter(low))
+        else:
+            return None
+        if ch.isascii():
+            return ch.lower()
+        return None if ci else ""  # a case-sensitive non-ASCII literal never occurs in ASCII text
+
+    def digit_class(op, av) -> bool:
+        r"""An item that always matches one digit (``\d``, ``[0-9]``, ``[13]``)."""
+        if op is not C.IN or not av:
+            return False
+        for o, a in av:
+            if o is C.CATEGORY and a is C.CATEGORY_DIGIT:
+                continue
+            if o is C.LITERAL and 48 <= a <= 57:
+                continue
+            if o is C.RANGE and 48 <= a[0] <= a[1] <= 57:
+                continue
+            return False
+        return True
+
+    def literal_alternatives(alts, ci):
+        """The strings of a branch whose alternatives are plain literals (None otherwise); alternatives
+        that cannot match ASCII text are left out."""
+        out = set()
+        for alt in alts:
+            chars = [lit_char(op, av, ci) for op, av in alt]
+            if any(c is None for c in chars):
+                return None
+            if "" not in chars:
+                out.add("".join(chars))
+        return out
+
+    def seq(items, ci):
+        """-> (literals: frozenset | None, digit: bool, impossible: bool) for a sequence of items."""
+        best = None
+        digit = False
+        impossible = False
+        cur = {""}  # the current run of literals (several strings after a literal branch)
+
+        def consider(cand):
+            nonlocal best
+            if cand and (best is None or (min(map(len, cand)), -len(cand)) > (min(map(len, best)), -len(best))):
+                best = cand
+
+        def take(sub):
+            nonlocal digit, impossible
+            lits, dig, imp = sub
+            consider(lits)
+            digit = digit or dig
+            impossible = impossible or imp
+
+        def flush():
+            nonlocal cur
+            if cur and min(map(len, cur)) > 0:
+                consider(frozenset(cur))
+            cur = {""}
+
+        for op, av in items:
+            ch = lit_char(op, av, ci)
+            if ch is not None:
+                if ch == "":
+                    impossible = True
+                    flush()
+                else:
+                    cur = {c + ch for c in cur}
+                    digit = digit or ch.isdigit()
+                continue
+            if op is C.BRANCH:
+                alts = literal_alternatives(av[1], ci)
+                if alts is not None and len(alts) * len(cur) <= _REQ_MAX_COUNT:
+                    if not alts:
+                        impossible = True
+                        flush()
+                    else:
+                        cur = {c + a for c in cur for a in alts}
+                        digit = digit or all(any(x.isdigit() for x in a) for a in alts)
+                    continue
+            flush()
+            if digit_class(op, av):
+                digit = True
+            elif op is C.SUBPATTERN:
+                _group, add, delete, sub = av
+                sub_ci = (ci or bool(add & C.SRE_FLAG_IGNORECASE)) and not (delete & C.SRE_FLAG_IGNORECASE)
+                take(seq(sub, sub_ci))
+            elif op is C.BRANCH:
+                parts = [seq(b, ci) for b in av[1]]
+                live = [p for p in parts if not p[2]]
+                if not live:
+                    impossible = True
+                    continue
+                lits = None
+                if all(p[0] is not None for p in live):
+                    lits = frozenset().union(*(p[0] for p in live))
+                take((lits, all(p[1] for p in live), False))
+            elif op in repeats:
+                lo, _hi, sub = av
+                if lo >= 1:
+                    take(seq(sub, ci))
+            elif op is getattr(C, "ATOMIC_GROUP", None):
+                take(seq(av, ci))
+            elif op is C.ASSERT and av[0] == 1:  # positive look-ahead: inside the window too
+                take(seq(av[1], ci))
+        flush()
+        return best, digit, impossible
+
+    lits, digit, impossible = seq(list(tree), ignore_case)
+    if impossible:
+        return None, False
+    if lits is not None and (len(lits) > _REQ_MAX_COUNT or min(map(len, lits)) < _REQ_MIN_LEN):
+        lits = None
+    return (tuple(sorted(lits, key=len, reverse=True)) if lits is not None else None), digit
+
+
 # --------------------------------------------------------------------------- compiled records
 
 
@@ -184,6 +365,7 @@ class _CRule:
         "patterns",
         "priority",
         "radius",
+        "required",
         "rule",
         "start_ok",
         "validators",
@@ -227,6 +409,8 @@ class _CRule:
         self.priority = rule.priority
         self.max_det = rule.max_detections
         self.mask_keep = rule.mask_keep
+        # windowed patterns: literals one of which every match contains (None: no such prefilter)
+        self.required = tuple(None if p.at_hit else _window_prefilter(p.regex) for p in rule.patterns)
 
 
 class _CCustom:
@@ -262,11 +446,12 @@ class Engine:
     """A compiled ``RulePack``. Build it with ``get_engine``; ``detect`` is pure and thread-safe
     apart from the cumulative ``counters`` (a ``Counter`` of e.g. ``regex_timeouts``)."""
 
-    def __init__(self, pack: RulePack, hash_key: bytes, backend: str = "auto"):
+    def __init__(self, pack: RulePack, hash_key: bytes, backend: str = "auto", fast_paths: bool = True):
         from detectors.validators import VALIDATORS
 
         self.pack = pack
         self._key = bytes(hash_key)
+        self._hmac_inner, self._hmac_outer = _hmac_pads(self._key)
         self.counters: Counter[str] = Counter()
         self._timeout = pack.regex_timeout
         self.rules = tuple(_CRule(r, i, VALIDATORS) for i, r in enumerate(pack.rules))
@@ -335,6 +520,18 @@ class Engine:
         self._filtered_anchor_rules = tuple(cr.idx for cr in self.rules if cr.anchor_filter is not None)
         self._always_custom = tuple(ci for ci, cc in enumerate(self.customs) if not cc.keywords)
         self._field_cache: dict[tuple[str, ...], tuple[frozenset[int], frozenset[int]]] = {}
+        self._rule_meta = tuple((cr.id, cr.category, cr.normalize, cr.mask_keep) for cr in self.rules)
+        # rule fast paths (same results as ``_run_rule``, tested): by exact rule definition, see _FAST_PATHS
+        self._fast: dict[int, Any] = {}
+        if not fast_paths:  # the general path only (tests compare both)
+            for cr in self.rules:
+                cr.required = (None,) * len(cr.patterns)
+        if fast_paths:
+            for cr in self.rules:
+                fn = _FAST_PATHS.get(_fast_signature(cr.rule))
+                if fn is not None:
+                    self._fast[cr.idx] = fn
+        self._any_max_det = any(cr.max_det is not None for cr in self.rules)
 
     # ------------------------------------------------------------------ public
 
@@ -390,19 +587,27 @@ class Engine:
         found: list[tuple] = []  # (priority, confidence, start, end, rule_idx, value)
         # 3./4. managed rules
         todo = set(kw_hits) | set(anchor_hits) | set(cand_spans) | set(field_rules)
+        fast = self._fast
         if stats is None:
             for idx in sorted(todo):
+                if idx in fast and idx not in kw_hits and idx not in anchor_hits and idx not in field_rules:
+                    fast[idx](self, self.rules[idx], text, cand_spans[idx], found, timeouts)
+                    continue
                 self._run_rule(self.rules[idx], text, kw_hits.get(idx, ()), anchor_hits.get(idx, ()),
                                cand_spans.get(idx, ()), idx in field_rules, found, timeouts)
         else:  # profiling: per-rule prefilter hits and seconds spent in windows/patterns/validators
             for idx in sorted(todo):
                 t0 = time.perf_counter()
                 kws, ans, cds = kw_hits.get(idx, ()), anchor_hits.get(idx, ()), cand_spans.get(idx, ())
-                self._run_rule(self.rules[idx], text, kws, ans, cds, idx in field_rules, found, timeouts)
+                if idx in fast and not kws and not ans and idx not in field_rules:
+                    fast[idx](self, self.rules[idx], text, cds, found, timeouts)
+                else:
+                    self._run_rule(self.rules[idx], text, kws, ans, cds, idx in field_rules, found, timeouts)
                 rid = self.rules[idx].id
                 stats[f"hits:{rid}"] += len(kws) + len(ans) + len(cds)
                 stats[f"seconds:{rid}"] += time.perf_counter() - t0
         dets = self._resolve(found)
+        n_managed = len(dets)
         # custom data identifiers (independent of managed rules and of each other)
         for ci, cc in enumerate(self.customs):
             if ci in cdi_hits or ci in field_cdis or not cc.keywords:
@@ -413,7 +618,8 @@ class Engine:
                 stats.update(timeouts)
         if not dets:
             return []
-        dets.sort(key=lambda d: (d[0], d[1], d[2]))
+        if len(dets) > n_managed:  # custom identifiers appended after the (start-ordered) managed ones
+            dets.sort(key=_DET_ORDER)
         return self._build(text, dets)
 
     # ------------------------------------------------------------------ internals
@@ -560,6 +766,7 @@ class Engine:
         seen: set[tuple[int, int]] = set()
         dead: set = set()
         hit_starts = None
+        win_text = None  # lowercased window texts (None: not ASCII), built for the first prefiltered pattern
         for pi, (_, pat) in enumerate(cr.patterns):
             use_group = cr.value_group[pi]
             if cr.at_hit[pi] and (kws or anchors or cands):
@@ -582,7 +789,18 @@ class Engine:
                     starts = sorted(st)
                 matches = self._match_at(pat, text, starts, pi, timeouts, dead) if starts else ()
             else:
-                matches = [m for ws, we in windows for m in self._finditer(pat, text, ws, we, pi, timeouts, dead)]
+                req = cr.required[pi]
+                if req is not None and windows:
+                    if win_text is None:
+                        win_text = [text[ws:we] for ws, we in windows]
+                        win_text = [w.lower() if w.isascii() else None for w in win_text]
+                    # an ASCII window without the pattern's required literals (or digit) cannot hold a match
+                    matches = [m for (ws, we), w in zip(windows, win_text)
+                               if w is None or req(w)
+                               for m in self._finditer(pat, text, ws, we, pi, timeouts, dead)]
+                else:
+                    matches = [m for ws, we in windows
+                               for m in self._finditer(pat, text, ws, we, pi, timeouts, dead)]
             for m in matches:
                 s, e = m.span("value") if use_group else m.span()
                 if s < 0 or s == e or (s, e) in seen:
@@ -624,30 +842,47 @@ class Engine:
 
     def _resolve(self, found: list[tuple]) -> list[tuple]:
         """Overlaps between managed detections: higher priority, then confidence, then longer, then
-        earlier wins. Then ``max_detections`` per rule (earliest kept)."""
+        earlier wins. Then ``max_detections`` per rule (earliest kept).
+
+        The greedy choice is made per group of mutually overlapping (chained) spans: spans of different
+        groups never overlap, so the result is that of one global greedy pass; most groups (IPs in a
+        log) have a single member and are kept as they are."""
         if not found:
             return []
-        order = sorted(found, key=lambda f: (-f[0], -f[1], -(f[3] - f[2]), f[2], f[4]))
-        starts: list[int] = []
-        ends: list[int] = []
+        found.sort(key=_START)
         kept = []
-        for f in order:
-            s, e = f[2], f[3]
-            i = bisect.bisect_left(starts, s)
-            if (i > 0 and ends[i - 1] > s) or (i < len(starts) and starts[i] < e):
-                continue
-            starts.insert(i, s)
-            ends.insert(i, e)
-            kept.append(f)
-        kept.sort(key=lambda f: f[2])
+        group: list[tuple] = []
+        group_end = -1
+        for f in found:
+            if f[2] >= group_end:  # starts after everything so far: a new group
+                if group:
+                    if len(group) == 1:
+                        kept.append(group[0])
+                    else:
+                        kept.extend(_greedy(group))
+                group = [f]
+                group_end = f[3]
+            else:
+                group.append(f)
+                if f[3] > group_end:
+                    group_end = f[3]
+        if len(group) == 1:
+            kept.append(group[0])
+        else:
+            kept.extend(_greedy(group))
+        meta = self._rule_meta
+        if not self._any_max_det:
+            return [(s, e, *meta[idx][:2], conf, value, idx, *meta[idx][2:]) for _pr, conf, s, e, idx, value in kept]
         per_rule: Counter[int] = Counter()
         out = []
+        rules = self.rules
         for _pr, conf, s, e, idx, value in kept:
-            cr = self.rules[idx]
-            per_rule[idx] += 1
-            if cr.max_det is not None and per_rule[idx] > cr.max_det:
-                continue
-            out.append((s, e, cr.id, cr.category, conf, value, idx, cr.normalize, cr.mask_keep))
+            max_det = rules[idx].max_det
+            if max_det is not None:
+                per_rule[idx] += 1
+                if per_rule[idx] > max_det:
+                    continue
+            out.append((s, e, *meta[idx][:2], conf, value, idx, *meta[idx][2:]))
         return out
 
     def _run_custom(self, ci: int, cc: _CCustom, text: str, kws, field_ok: bool, dets: list,
@@ -681,25 +916,80 @@ class Engine:
 
     def _build(self, text: str, dets: list[tuple]) -> list[Detection]:
         out = []
+        append = out.append
         line = 1
         line_start = 0
         pos = 0
-        key = self._key
+        count, rfind = text.count, text.rfind
+        inner, outer = self._hmac_inner, self._hmac_outer
+        new = object.__new__
+        (set_type, set_category, set_start, set_end, set_line, set_column, set_confidence, set_masked,
+         set_hash) = _DETECTION_SETTERS
         done: dict[tuple[str, str, int], tuple[str, str]] = {}  # repeated values (IPs in logs) hashed once
         for s, e, type_, category, conf, value, _idx, how, keep in dets:
             if s > pos:
-                nl = text.count("\n", pos, s)
+                nl = count("\n", pos, s)
                 if nl:
                     line += nl
-                    line_start = text.rfind("\n", pos, s) + 1
+                    line_start = rfind("\n", pos, s) + 1
                 pos = s
             ck = (value, how, keep)
             got = done.get(ck)
             if got is None:
-                digest = hmac.digest(key, _normalise(value, how).encode("utf-8", "surrogatepass"), "sha256").hex()
-                got = done[ck] = (digest, _mask(value, keep))
-            out.append(Detection(type_, category, s, e, line, s - line_start + 1, conf, got[1], got[0]))
+                # HMAC-SHA256 (RFC 2104) from the precomputed key pads: = hmac.digest(key, msg, "sha256")
+                h = inner.copy()
+                h.update((value if how == "none" else _normalise(value, how)).encode("utf-8", "surrogatepass"))
+                o = outer.copy()
+                o.update(h.digest())
+                got = done[ck] = (o.hexdigest(), _mask(value, keep))
+            d = new(Detection)  # = Detection(...) without the frozen dataclass's per-field __setattr__ calls
+            set_type(d, type_)
+            set_category(d, category)
+            set_start(d, s)
+            set_end(d, e)
+            set_line(d, line)
+            set_column(d, s - line_start + 1)
+            set_confidence(d, conf)
+            set_masked(d, got[1])
+            set_hash(d, got[0])
+            append(d)
         return out
+
+
+def _greedy(group: list[tuple]) -> list[tuple]:
+    """Greedy overlap resolution of one group: highest priority, confidence, length, earliest first."""
+    starts: list[int] = []
+    ends: list[int] = []
+    kept = []
+    for f in sorted(group, key=_RANK):
+        s, e = f[2], f[3]
+        i = bisect.bisect_left(starts, s)
+        if (i > 0 and ends[i - 1] > s) or (i < len(starts) and starts[i] < e):
+            continue
+        starts.insert(i, s)
+        ends.insert(i, e)
+        kept.append(f)
+    kept.sort(key=_START)
+    return kept
+
+
+def _rank(f: tuple) -> tuple:
+    return (-f[0], -f[1], -(f[3] - f[2]), f[2], f[4])
+
+
+_RANK = _rank
+_START = operator.itemgetter(2)
+_DET_ORDER = operator.itemgetter(0, 1, 2)
+#: slot setters of the frozen ``Detection`` (bypass its ``__setattr__``, which raises)
+_DETECTION_SETTERS = tuple(getattr(Detection, f).__set__ for f in Detection.__slots__)
+
+
+def _hmac_pads(key: bytes):
+    """sha256 objects fed with the HMAC inner and outer key pads (RFC 2104, block size 64)."""
+    if len(key) > 64:
+        key = hashlib.sha256(key).digest()
+    key = key.ljust(64, b"\0")
+    return hashlib.sha256(key.translate(hmac.trans_36)), hashlib.sha256(key.translate(hmac.trans_5C))
 
 
 def _anchor_cores(text: str, hits) -> list[tuple[int, int]]:
@@ -708,6 +998,9 @@ def _anchor_cores(text: str, hits) -> list[tuple[int, int]]:
     all punctuation (``'@'``, ``'://'``) stay as they are."""
     out = []
     for s, e in hits:
+        if text[s].isalnum() and text[e - 1].isalnum():  # most anchors are words: nothing to trim
+            out.append((s, e))
+            continue
         a, b = s, e
         while a < b and not text[a].isalnum():
             a += 1
@@ -743,6 +1036,117 @@ def _near(starts: list[int], hits, s: int, e: int, distance: int, max_len: int) 
             return True
         i += 1
     return False
+
+
+# --------------------------------------------------------------------------- rule fast paths
+#
+# High-frequency anchorless rules get a per-candidate loop with the rule's regex, validator and allow
+# regexes inlined for ASCII text. A fast path is keyed by the rule's exact definition (candidate class,
+# patterns, validators, allow regexes, no keywords/anchors): a rule edited in its YAML simply falls back
+# to ``_run_rule``. Candidates whose surroundings are not ASCII go through ``_run_rule`` as well. The
+# results equal ``_run_rule``'s (tests/detectors/test_perf_paths.py compares both on generated text).
+
+
+def _fast_signature(rule: Rule) -> tuple:
+    return (rule.candidate, tuple((p.regex, p.at_hit) for p in rule.patterns), tuple(rule.validators),
+            tuple(rule.allow.regexes), rule.keywords is None and not rule.anchors)
+
+
+_IPV4_OCTETS = frozenset(str(i) for i in range(256))
+_IPV4_BAD_FIRST = frozenset(("0", "127", "255"))
+
+
+def _accept_tail(eng: Engine, cr: _CRule, value: str) -> bool:
+    """The per-rule allow values and the pack's allow lists (as in ``_run_rule``)."""
+    if cr.allow_values and _normalise(value, cr.normalize) in cr.allow_values:
+        return False
+    return not ((eng._allow_text or eng._allow_regex) and eng._allowed(value))
+
+
+def _fast_ipv4(eng: Engine, cr: _CRule, text: str, cands, found: list, timeouts: Counter) -> None:
+    r"""IP_ADDRESS: pattern ``(?<![\w.-])OCTET(?:\.OCTET){3}(?![\w-]|\.\d)`` at ipv4 candidates (which are
+    ``\d{1,3}(?:\.\d{1,3}){3}`` not preceded by a digit/dot nor followed by ``.?\d``): it matches exactly
+    the candidate when the neighbours allow and every group is an octet 0-255 without leading zero;
+    validator ``ipv4`` (first octet not 0/127/255, not 1.2.3.4) and allow regexes ``x.x.x.0``, ``255.x``."""
+    n = len(text)
+    octets, bad_first = _IPV4_OCTETS, _IPV4_BAD_FIRST
+    priority, conf, idx = cr.priority, cr.conf_kw, cr.idx
+    check_allow = bool(cr.allow_values or eng._allow_text or eng._allow_regex)
+    slow = []
+    for s, e in cands:
+        ctx = text[s - 1 if s else 0:e + 2]
+        if not ctx.isascii():
+            slow.append((s, e))
+            continue
+        if s:
+            c = ctx[0]
+            if c.isalnum() or c == "_" or c == "." or c == "-":
+                continue
+        if e < n:
+            c = text[e]
+            if c.isalnum() or c == "_" or c == "-" or (c == "." and e + 1 < n and text[e + 1].isdigit()):
+                continue
+        value = text[s:e]
+        a, b, c, d = value.split(".")
+        if a in bad_first or d == "0" or a not in octets or b not in octets or c not in octets \
+                or d not in octets or value == "1.2.3.4":
+            continue
+        if check_allow and not _accept_tail(eng, cr, value):
+            continue
+        found.append((priority, conf, s, e, idx, value))
+    if slow:
+        eng._run_rule(cr, text, (), (), slow, False, found, timeouts)
+
+
+_CARD_BRAND = re.compile(r"4|5[0-5]|2[2-7]|3[04-9]|6(?:011|2|4[4-9]|5)")
+
+
+def _fast_card_digits(eng: Engine, cr: _CRule, text: str, cands, found: list, timeouts: Counter) -> None:
+    r"""CREDIT_CARD_NUMBER_(NO_KEYWORD): pattern ``(?<![\w\-]|\d[ ])(?=BRAND)\d(?:[ \-]?\d){12,18}
+    (?![\d]|[ \-]\d)`` over windows from card_digits candidates (``\d(?:[ \-]?\d){12,18}`` not preceded
+    or followed by a digit). Inside a candidate a digit follows a digit, ``-`` or ``digit space``, which the
+    look-behind rejects, so a match can only start at a candidate's start; it then spans exactly the
+    candidate (a shorter or longer one would be followed by ``[ -]?\d``) when the candidate is not followed
+    by ``[ -]\d``. Then the ``card_number`` validator as usual."""
+    n = len(text)
+    brand = _CARD_BRAND.match
+    validators = cr.validators
+    priority, conf, idx = cr.priority, cr.conf_kw, cr.idx
+    check_allow = bool(cr.allow_values or eng._allow_text or eng._allow_regex)
+    slow = []
+    for s, e in cands:
+        ctx = text[s - 2 if s > 1 else 0:e + 2]
+        if not ctx.isascii():
+            slow.append((s, e))
+            continue
+        if s:
+            c = text[s - 1]
+            if c.isalnum() or c == "_" or c == "-" or (c == " " and s > 1 and text[s - 2].isdigit()):
+                continue
+        if e + 1 < n and (text[e] == " " or text[e] == "-") and text[e + 1].isdigit():
+            continue
+        if brand(text, s) is None:
+            continue
+        value = text[s:e]
+        if not all(v(value) for v in validators):
+            continue
+        if check_allow and not _accept_tail(eng, cr, value):
+            continue
+        found.append((priority, conf, s, e, idx, value))
+    if slow:
+        eng._run_rule(cr, text, (), (), slow, False, found, timeouts)
+
+
+_FAST_PATHS = {
+    ("ipv4",
+     ((r"(?<![\w.-])(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?:\.(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}(?![\w-]|\.\d)",
+       True),),
+     ("ipv4",), (r"(?:\d+\.){3}0", r"255\.\d+\.\d+\.\d+"), True): _fast_ipv4,
+    ("card_digits",
+     ((r"(?<![\w\-]|\d[ ])(?=4|5[0-5]|2[2-7]|3[04-9]|6(?:011|2|4[4-9]|5))\d(?:[ \-]?\d){12,18}(?![\d]|[ \-]\d)",
+       False),),
+     ("card_number",), (), True): _fast_card_digits,
+}
 
 
 # --------------------------------------------------------------------------- per-process cache
