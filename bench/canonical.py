@@ -181,7 +181,7 @@ PATTERNS: tuple[tuple[re.Pattern[str], str | None], ...] = tuple(
         (r"_PASSPORT(_NUMBER)?$|^PASSPORT", "PASSPORT"),
         (r"DRIVERS?_LICEN[CS]E|DRIVING_LICEN[CS]E", "DRIVER_LICENSE"),
         (r"PHONE", "PHONE"),
-        (r"^(PERSON_?NAME|FULL_NAME)$", "PERSON_NAME"),
+        (r"^(PERSON_?NAME|FULL_NAME|SINGLE_NAME)$", "PERSON_NAME"),
         (r"ADDRESS$|POSTAL_ADDRESS|MAILING_ADDRESS|STREET_ADDRESS", "ADDRESS"),
         (
             r"TAX_(IDENTIFICATION|FILE|ID)|_CPF_|_CNPJ_|_NIT_|_RFC_|_NIE_|_NIF_|PERMANENT_ACCOUNT_NUMBER|_TIN$",

@@ -11,8 +11,10 @@ and CSV, where digits and capitals are everywhere, a per-position regex costs 15
   member so that Unicode digits are not lost), is translated to ``0`` (member) / ``x`` (other) with
   ``bytes.translate`` and the runs of at least ``min_len`` are found with ``bytes.find``; the regex runs
   only inside those runs (its look-arounds still see the characters outside).
-* ``ipv4``: every match has a dot followed by ``d.d.d`` right after its first octet; a literal-led
-  regex finds those dots at C speed, the precise regex is then matched at the start of the octet.
+  A run must also hold ``min_core`` non-separator members (a match does), which skips runs such as
+  ``" 200 155710 2158"`` in an access log with two ``bytes.count`` calls instead of a regex.
+* ``ipv4``: every match has a ``.d.d.d`` tail right after its first octet; a literal-led regex finds
+  those tails at C speed, the first octet is checked in Python (ASCII) or by the precise regex.
 * ``name``: every match has a "lower-case letter, space, capital" junction after its first word; those are
   found with ``bytes.find`` in a translated ASCII view and the regex is matched at the first word's start.
 """
@@ -50,6 +52,8 @@ class CandidateClass:
     needle: bytes | None = None          # literal searched in the translated block
     signal: re.Pattern | None = None     # or a bytes regex searched in the translated block
     min_len: int = 0                     # > 0: "runs" class, table maps members to b"0"
+    seps: bytes = b""                    # runs classes: separator members (every other member is "core")
+    min_core: int = 0                    # runs classes: a match has at least this many core members
     locate: Callable[[re.Pattern, str, bytes], list[tuple[int, int]]] | None = None
 
     def spans(self, text: str, ascii_text: bytes) -> list[tuple[int, int]]:
@@ -80,6 +84,8 @@ class CandidateClass:
         tr = ascii_text.translate(self.table)
         needle = b"0" * self.min_len
         find = tr.find
+        count = ascii_text.count
+        seps, min_core = tuple(self.seps[j:j + 1] for j in range(len(self.seps))), self.min_core
         finditer = self.regex.finditer
         n = len(tr)
         out: list[tuple[int, int]] = []
@@ -88,8 +94,14 @@ class CandidateClass:
             e = find(b"x", i + self.min_len)
             if e < 0:
                 e = n
-            # endpos e + 1: the regex cannot consume the non-member at e, but its look-ahead must see it
-            out.extend(m.span() for m in finditer(text, i, e + 1))
+            # a match needs min_core non-separator members: runs of separators and short numbers
+            # (" 200 155710 2158" in an access log) are skipped without running the regex
+            core = e - i
+            for c in seps:
+                core -= count(c, i, e)
+            if core >= min_core:
+                # endpos e + 1: the regex cannot consume the non-member at e, but its look-ahead must see it
+                out.extend(m.span() for m in finditer(text, i, e + 1))
             i = find(needle, e)
         return out
 
@@ -100,31 +112,53 @@ class CandidateClass:
         return self.signal.search(tr) is not None
 
 
-_IPV4_DOT = re.compile(r"\.(?=\d{1,3}\.\d{1,3}\.\d)")
+_IPV4_TAIL = re.compile(r"\.\d{1,3}\.\d{1,3}\.\d{1,3}(?!\.?\d)")
+_ASCII_DIGITS = frozenset("0123456789")
 
 
 def _ipv4_spans(regex: re.Pattern, text: str, ascii_text: bytes) -> list[tuple[int, int]]:
-    """Matches of ``regex`` (an IPv4 regex starting with 1-3 digits not preceded by a digit or dot,
-    then a dot): find the first dot of each candidate, walk back over the first octet, match there."""
+    r"""Matches of ``regex`` (``(?<![\d.])\d{1,3}(?:\.\d{1,3}){3}(?!\.?\d)``): a literal-led regex finds
+    the ``.d.d.d`` tail after the first octet at C speed; the first octet is the 1-3 digits before it,
+    not preceded by a digit or a dot. Tails never overlap a real match's start (its characters are
+    digits and dots), so consuming them loses nothing. Non-ASCII characters before the tail (Unicode
+    digits) are left to ``regex`` itself."""
     out: list[tuple[int, int]] = []
     last_end = 0
     match = regex.match
-    for m in _IPV4_DOT.finditer(text):
+    digits = _ASCII_DIGITS
+    for m in _IPV4_TAIL.finditer(text):
         p = m.start()
-        s = p
-        while s > 0 and p - s < 4 and text[s - 1].isdigit():
-            s -= 1
-        if s == p or s < last_end:
+        lo = p - 5 if p >= 5 else 0
+        head = text[lo:p]
+        if not head.isascii():
+            s = p
+            while s > 0 and p - s < 4 and text[s - 1].isdigit():
+                s -= 1
+            if s == p or s < last_end:
+                continue
+            mm = match(text, s)
+            if mm is not None:
+                out.append(mm.span())
+                last_end = mm.end()
             continue
-        mm = match(text, s)
-        if mm is not None:
-            out.append(mm.span())
-            last_end = mm.end()
+        k = len(head)
+        j = k
+        while j and head[j - 1] in digits:
+            j -= 1
+        if j == k or k - j > 3:
+            continue  # no first octet, or 4+ digits before the dot
+        if j and head[j - 1] == ".":
+            continue  # (?<![\d.])
+        out.append((p - k + j, m.end()))
+        last_end = m.end()
     return out
 
 
 _NAME_TABLE = _table(la=_LOWER, uA=_UPPER, s_=b" ", qq=b"?")  # a / A / space -> _ / non-ASCII -> q / x
 _JUNCTIONS = (b"a_A", b"q_A", b"a_q", b"q_q")
+
+
+_LAST_NAME_SPANS: tuple[str, list[tuple[int, int]]] = ("", [])
 
 
 def _name_spans(regex: re.Pattern, text: str, ascii_text: bytes) -> list[tuple[int, int]]:
@@ -154,7 +188,238 @@ def _name_spans(regex: re.Pattern, text: str, ascii_text: bytes) -> list[tuple[i
         if m is not None:
             out.append(m.span())
             last = m.end()
+    global _LAST_NAME_SPANS
+    _LAST_NAME_SPANS = (text, out)  # the lone-name pass of the same detect() call reuses them
     return out
+
+
+_CAP_WORD = re.compile(r"[A-ZÀ-ÖØ-ÞĀ-Ž][a-zß-öø-ÿā-ž]{2,}")
+_PREV_WORD = re.compile(r"(?:(\d+)|([^\W\d_]+)\.?)[ \t]+$")
+# before a given name, these make it part of a place or street name (St Georges, San Michele, Via del Campo)
+_PLACE_PREFIXES = frozenset({
+    "st", "ste", "saint", "san", "santa", "santo", "são", "sao", "fort", "port", "mount", "mt", "lake", "cape",
+    "el", "la", "le", "del", "de", "di", "da", "do", "dos", "das", "du", "des", "van", "von", "der", "den", "ten",
+    "ter", "rue", "via", "rua", "av", "avenida", "calle", "u", "ul", "plaza", "piazza", "praça", "camino", "lady",
+    "king", "queen", "prince", "princess"})
+# capitalised words that may stand before a name at the start of a sentence or a line (Hi Freddy, Why is...)
+_LEAD_WORDS = frozenset({
+    "hi", "hello", "hey", "dear", "thanks", "thank", "congratulations", "welcome", "goodbye", "bye", "cheers",
+    "yes", "no", "oh", "well", "ok", "okay", "please", "sorry", "and", "but", "or", "so", "then", "if", "when",
+    "while", "because", "although", "though", "after", "before", "since", "until", "as", "why", "what", "who",
+    "whom", "where", "how", "is", "was", "are", "were", "did", "does", "do", "has", "have", "had", "will",
+    "would", "can", "could", "should", "may", "might", "must", "let", "ask", "tell", "call", "meet", "say",
+    "said", "says", "with", "to", "from", "by", "for", "of", "on", "in", "at", "about", "unlike", "like", "per",
+    "via", "cc", "attn", "re", "fwd", "mr", "mrs", "ms", "miss", "dr", "prof", "sir", "madam", "uncle", "aunt",
+    "grandma", "grandpa", "mom", "dad", "mum", "brother", "sister", "cousin", "saint", "pope", "the", "a", "an",
+    "my", "your", "his", "her", "our", "their", "i", "we", "you", "he", "she", "they", "it", "this", "that",
+    "maybe", "perhaps", "also", "only", "even", "just", "not", "every", "each", "both", "either", "neither",
+    "producer", "director", "author", "writer", "singer", "actor", "actress", "president", "professor",
+    "doctor", "captain", "coach", "agent", "officer", "judge", "senator", "governor", "mayor", "minister"})
+_ORG_AFTER = re.compile(r"[ \t]+(?:Orchestra|Inc\b|LLC|Ltd\b|Group|Company|Co\b|Corp\b|Corporation|Partners|"
+                        r"Associates|Brothers|Bros\b|LLP|PLC|GmbH|AG\b|Foundation|Institute|Consulting|Law|Band|"
+                        r"Architects|Agency|Holdings|Industries|Enterprises|Solutions|Systems|Technologies)")
+_NEXT_WORD = re.compile(r"[ \t]+(?:(?:de|del|da|di|do|du|la|le|van|von|der)[ \t]+)?[A-ZÀ-ÖØ-ÞĀ-Ž]")
+
+
+_CITY_LINE_BEFORE = re.compile(r"\d\.?,?[ \t]*\n[ \t>?*•·|]*$")
+_LINE_END = re.compile(r"[ \t]*,?[ \t]*(?:\n|$)")
+
+
+def _lone_name_ok(text: str, i: int, e: int, stop: frozenset[str]) -> bool:
+    """The context checks of a lone given name ``text[i:e]`` (see ``_lone_name_spans``)."""
+    n = len(text)
+    if i > 0 and (text[i - 1].isalnum() or text[i - 1] in "-_'’.@/"):
+        return False
+    if e < n and (text[e].isalnum() or text[e] in "-_@" or (text[e] == "." and text[e + 1:e + 2].isalnum())):
+        return False
+    if _NEXT_WORD.match(text, e) is not None:
+        return False
+    if _CITY_LINE_BEFORE.search(text, max(0, i - 60), i) is not None and _LINE_END.match(text, e) is not None:
+        return False  # alone on the line after a street or unit line: a city (Suite 413⏎ Warwick⏎)
+    p = _PREV_WORD.search(text, max(0, i - 40), i)
+    if p is not None:
+        prev = p.group(2)
+        if prev is None or prev.lower() in _PLACE_PREFIXES or not (prev.islower() or prev.lower() in _LEAD_WORDS):
+            return False
+    return True
+
+
+_LIST_RIGHT = re.compile(r"(?:,[ \t]+(?:and[ \t]+)?|[ \t]+and[ \t]+)([A-ZÀ-ÖØ-ÞĀ-Ž][a-zß-öø-ÿā-ž]+)(?![\w-])")
+_LIST_LEFT = re.compile(r"(?<![\w'’.@/-])([A-ZÀ-ÖØ-ÞĀ-Ž][a-zß-öø-ÿā-ž]+)(?:,[ \t]+(?:and[ \t]+)?|[ \t]+and[ \t]+)$")
+
+
+def _expand_lists(text: str, spans: list[tuple[int, int]], stop: frozenset[str]) -> list[tuple[int, int]]:
+    """Coordinated names: in a list of single capitalised words (``Kónya, Becker and Vasquez``, ``They had 6:
+    Gaetane, Hannah, Anthony``) in which two or more items are names already found, the other items are
+    names too (unless they are stop words or place words, or a capitalised word follows them); a list followed
+    by a firm's word (``Orchestra``, ``Inc``, ``Partners``) is a firm's name and none of it is reported."""
+    if len(spans) < 2:
+        return spans
+    from detectors.validators import _load_data
+
+    places = _load_data("single_name_exclusions.txt")
+    found = set(spans)
+    extra: set[tuple[int, int]] = set()
+    drop: set[tuple[int, int]] = set()
+    done: set[tuple[int, int]] = set()
+    for sp in spans:
+        if sp in done:
+            continue
+        chain = [sp]
+        e = sp[1]
+        while (m := _LIST_RIGHT.match(text, e)) is not None:
+            chain.append(m.span(1))
+            e = m.end(1)
+        b = sp[0]
+        while (m := _LIST_LEFT.search(text, max(0, b - 60), b)) is not None:
+            chain.insert(0, m.span(1))
+            b = m.start(1)
+        done.update(chain)
+        if len(chain) >= 2 and _ORG_AFTER.match(text, chain[-1][1]) is not None:
+            drop.update(chain)  # The Davis, Reynolds and Williamson Orchestra: a firm's name
+            continue
+        if sum(c in found for c in chain) < 2:
+            continue
+        for c in chain:
+            w = text[c[0]:c[1]].lower()
+            if c not in found and w not in stop and w not in places and _NEXT_WORD.match(text, c[1]) is None:
+                extra.add(c)
+    if drop:
+        return sorted((found | extra) - drop)
+    return sorted(found | extra) if extra else spans
+
+
+_SURNAME_END_RE: re.Pattern | None = None
+
+
+def _lone_vocabulary(text: str) -> set[str]:
+    """The capitalised words of ``text`` taken as lone names: those of the lexicon
+    (``validators._lone_names_capitalised``, a C-level set intersection) and, in a text that has at least one
+    of those, the unknown words with a surname ending (``Dratchev``, ``Szczepańska``, ``Šušulić``: one regex
+    over the distinct words) and the words of the full names (``validators.person_name``) in the text."""
+    from detectors.validators import (
+        _SURNAME_ENDINGS,
+        _lone_names_capitalised,
+        _name_lexicons,
+        _surname_shaped,
+        person_name,
+    )
+
+    words = set(_CAP_WORD.findall(text))
+    hits = words.intersection(_lone_names_capitalised())
+    if hits:  # a text with names in it (not a log or a table of codes): also look at the surname endings
+        words -= hits
+        global _SURNAME_END_RE
+        if _SURNAME_END_RE is None:
+            _SURNAME_END_RE = re.compile("(?m)^.{3,}(?:" + "|".join(map(re.escape, _SURNAME_ENDINGS)) + ")$")
+        hits.update(w for w in _SURNAME_END_RE.findall("\n".join(words)) if _surname_shaped(w.lower()))
+        # the words of a full name found in the same text name that person later on their own
+        # (Joakim Westgård ... starring Westgård; Aantje Mourik ... calls me Aantje)
+        stop = _name_lexicons()[2]
+        last_text, spans = _LAST_NAME_SPANS
+        if last_text is not text:
+            spans = CANDIDATES["name"].spans(text, text.encode("ascii", "replace"))
+        for full in {text[a:b] for a, b in spans}:
+            if person_name(full):
+                hits.update(w for w in full.split() if len(w) >= 3 and w.lower() not in stop)
+    return hits
+
+
+# all lower-case texts longer than this (lower-case logs, dumps) are not searched for name pairs: that costs
+# about 100 ms per MB, the capitalised-word pass 5-10
+_LOWER_MAX = 8192
+_LOWER_WORD = re.compile(r"[^\W\d_A-Z]{4,}")
+_LOWER_PAIR = re.compile(r"(?<![\w'’.@/-])([^\W\d_]{2,})(?: [^\W\d_]\.?)? ([^\W\d_]{2,})(?![\w'’@/-])")
+
+
+def _lower_pairs(text: str) -> list[tuple[int, int]]:
+    """In an all lower-case text: a known given name, an optional initial and a known or surname-shaped
+    surname, none of them an English word (``follow up with patricia desrosiers``, ``olga krylova's``). The
+    distinct words are intersected with the given names first (C-level), so a lower-case log costs one
+    ``findall``."""
+    from detectors.validators import _lower_given_names, lone_name
+
+    firsts = _lower_given_names().intersection(_LOWER_WORD.findall(text))
+    if not firsts:
+        return []
+    starts = []
+    for w in firsts:
+        i = text.find(w)
+        while i >= 0:
+            starts.append(i)
+            i = text.find(w, i + len(w))
+    starts.sort()
+    out: list[tuple[int, int]] = []
+    last = 0
+    for i in starts:
+        if i < last:
+            continue
+        m = _LOWER_PAIR.match(text, i)
+        if m is not None and lone_name(m.group()):
+            out.append(m.span())
+            last = m.end()
+    return out
+
+
+def _lone_name_spans(regex, text: str, ascii_text: bytes) -> list[tuple[int, int]]:
+    """Lone given names (``Catherine is very reliable``, ``said Gladys to Logan``): the distinct capitalised
+    words of the text (one C-level ``findall``) are intersected with the lexicon
+    (``validators._lone_names_capitalised``) as sets, and only the words in both are located. An
+    occurrence is kept when it is a whole word, not followed by a capitalised word (``Victoria Street``,
+    ``Laura Carvalho``: the full-name rule's business), not preceded by a number (``6076 Piroska u. 97``: a
+    street) or by a place prefix (``St Georges``, ``Via del Campo``), not alone on the line after a line that
+    ends in a number (a city in an address block), and not preceded by a capitalised word unless that is a
+    stop word (``Hi Freddy``). Same result as ``_LoneNameReference.finditer``."""
+    from detectors.validators import _name_lexicons
+
+    if len(text) <= _LOWER_MAX and text.islower():
+        # no capital anywhere (a lower-cased cell or message): given name + surname pairs instead
+        return _lower_pairs(text)
+    hits = _lone_vocabulary(text)
+    if not hits:
+        return []
+    stop = _name_lexicons()[2]
+    if len(hits) <= 8:
+        cands = []
+        for w in hits:
+            k = len(w)
+            i = text.find(w)
+            while i >= 0:
+                cands.append((i, i + k))
+                i = text.find(w, i + k)
+        cands.sort()
+    else:
+        cands = [m.span() for m in _CAP_WORD.finditer(text) if m.group() in hits]
+    return _expand_lists(text, [(i, e) for i, e in cands if _lone_name_ok(text, i, e, stop)], stop)
+
+
+class _Span:
+    __slots__ = ("_span",)
+
+    def __init__(self, span: tuple[int, int]):
+        self._span = span
+
+    def span(self) -> tuple[int, int]:
+        return self._span
+
+
+class _LoneNameReference:
+    """The precise definition behind the ``lone_name`` candidate class, word by word (slow; for tests and as
+    the documentation of what ``_lone_name_spans`` computes)."""
+
+    pattern = "lone given name (lexicon + context)"
+
+    def finditer(self, text: str):
+        from detectors.validators import _name_lexicons
+
+        if len(text) <= _LOWER_MAX and text.islower():
+            yield from (_Span(sp) for sp in _lower_pairs(text))
+            return
+        lex, stop = _lone_vocabulary(text), _name_lexicons()[2]
+        spans = [m.span() for m in _CAP_WORD.finditer(text)
+                 if m.group() in lex and _lone_name_ok(text, *m.span(), stop)]
+        for sp in _expand_lists(text, spans, stop):
+            yield _Span(sp)
 
 
 def _find_all(find, needle: bytes) -> list[int]:
@@ -177,18 +442,24 @@ CANDIDATES: dict[str, CandidateClass] = {
         re.compile(r"(?<!\d)\d(?:[ .\-]?\d){7,39}(?!\d)"),
         _ascii_runs(_DIGITS + b" .-"),
         min_len=8,
+        seps=b" .-",
+        min_core=8,
     ),
     "card_digits": CandidateClass(
         "card_digits",
         re.compile(r"(?<!\d)\d(?:[ \-]?\d){12,18}(?!\d)"),
         _ascii_runs(_DIGITS + b" -"),
         min_len=13,
+        seps=b" -",
+        min_core=13,
     ),
     "iban": CandidateClass(
         "iban",
         re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]){10,30}(?![A-Za-z0-9])"),
         _ascii_runs(_DIGITS + _UPPER + b" "),
         min_len=14,
+        seps=b" ",
+        min_core=14,
     ),
     "ipv4": CandidateClass(
         "ipv4",
@@ -201,8 +472,13 @@ CANDIDATES: dict[str, CandidateClass] = {
         # initial: "Faina D. Yefremova"; Latin-1 and Latin Extended-A letters: "Łukasz Wiśniewski"), with
         # the word boundary checked after the first character so that ``re`` skips positions quickly
         re.compile(r"[A-ZÀ-ÖØ-ÞĀ-ſ](?<!\w[A-ZÀ-ÖØ-ÞĀ-ſ])[a-zß-öø-ÿĀ-ſ]+"
-                   r"(?: (?:[A-Z]\.? )?[A-ZÀ-ÖØ-ÞĀ-ſ][a-zß-öø-ÿĀ-ſ]+){1,2}\b"),
+                   r"(?: (?:[A-Z]\.? )?(?:Mc)?[A-ZÀ-ÖØ-ÞĀ-ſ][a-zß-öø-ÿĀ-ſ]+){1,2}\b"),
         locate=_name_spans,
+    ),
+    "lone_name": CandidateClass(
+        "lone_name",
+        _LoneNameReference(),  # type: ignore[arg-type]
+        locate=_lone_name_spans,
     ),
 }
 

@@ -824,18 +824,25 @@ def nordic_pin(value: str) -> bool:
     return False
 
 
-@functools.lru_cache(maxsize=1)
-def _name_lexicons() -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
-    """First names, last names, stop words (package data in detectors/data/, loaded once per process)."""
+@functools.lru_cache(maxsize=16)
+def _load_data(name: str) -> frozenset[str]:
     from importlib import resources
 
-    base = resources.files("detectors") / "data"
+    text = (resources.files("detectors") / "data" / name).read_text(encoding="utf-8")
+    return frozenset(w.strip() for w in text.splitlines() if w.strip() and not w.startswith("#"))
 
-    def load(name: str) -> frozenset[str]:
-        text = (base / name).read_text(encoding="utf-8")
-        return frozenset(w.strip() for w in text.splitlines() if w.strip() and not w.startswith("#"))
 
-    return load("first_names.txt"), load("last_names.txt"), load("name_stopwords.txt")
+@functools.lru_cache(maxsize=1)
+def _name_lexicons() -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+    """First names, last names, stop words (package data in detectors/data/, loaded once per process).
+
+    Only package data: results never depend on what else is installed."""
+    return _load_data("first_names.txt"), _load_data("last_names.txt"), _load_data("name_stopwords.txt")
+
+
+@functools.lru_cache(maxsize=1)
+def _name_english_words() -> frozenset[str]:
+    return _load_data("name_english_words.txt")
 
 
 def person_name(value: str) -> bool:
@@ -844,30 +851,128 @@ def person_name(value: str) -> bool:
     surname-shaped word (lexicons: detectors/data/)."""
     tokens = value.split()
     if len(tokens) == 3 and len(tokens[1].rstrip(".")) == 1 and tokens[1][:1].isupper():
-        # First M. Last / First M Last: a known first name, an initial, a surname-shaped last word
+        # First M. Last / First M Last: a known first name (or an unknown one before a known surname), an
+        # initial, a surname-shaped last word
         first, last, stop = _name_lexicons()
         f, s = tokens[0].lower(), tokens[2].lower()
         return (tokens[0][:1].isupper() and tokens[2][:1].isupper() and f.isalpha() and s.isalpha()
-                and f in first and f not in stop and s not in stop and (len(s) >= 3 or s in last))
+                and f not in stop and s not in stop
+                and ((f in first and (len(s) >= 3 or s in last)) or _unknown_first_known_last(f, s)))
     if not 2 <= len(tokens) <= 3 or any(not t[:1].isupper() or len(t) < 2 for t in tokens):
         return False
     first, last, stop = _name_lexicons()
     low = [t.lower() for t in tokens]
-    if any(t in stop for t in low) or low[0] not in first or not all(t.isalpha() for t in low):
+    if any(t in stop for t in low) or not all(t.isalpha() for t in low):
         return False
+    if low[0] not in first:
+        # an unknown given name (there are far more than any lexicon holds: Bonifacy Kaczmarek) before a
+        # known surname; neither may be an ordinary English word or a place (Credit Karma, Costa Rica)
+        return len(low) == 2 and _unknown_first_known_last(low[0], low[1])
     if len(low) == 3:  # middle name known, last name known
         return (low[1] in first or low[1] in last) and (low[2] in last or low[2] in first)
     return len(low[1]) >= 3 or low[1] in last  # two words: any surname-shaped second word
 
 
+# endings that mark a surname in many languages (Slavic, Baltic, Caucasian, Greek, Turkish, Nordic patronymics)
+_SURNAME_ENDINGS = ("ov", "ova", "ev", "eva", "yev", "yeva", "iev", "ieva", "ovich", "evich", "ovych", "vich",
+                   "sky", "skaya", "ska", "ski", "skiy", "ský", "ská", "cka", "cki", "ová", "ić", "vić", "ič",
+                   "enko", "chuk", "czuk", "shvili", "dze", "poulos", "opoulou", "akis", "oglu", "oğlu",
+                   "dóttir", "dottir", "sson", "ssen", "idis", "iadis", "escu", "eanu", "yan")
+
+
+def _surname_shaped(w: str) -> bool:
+    """A lower-case word of 5+ letters with a typical surname ending (``dratchev``, ``szczepańska``,
+    ``šušulić``, ``ásgeirsdóttir``) that is no English word or place word."""
+    return (len(w) >= 5 and w.isalpha() and w.endswith(_SURNAME_ENDINGS) and w not in _english_words()
+            and w not in _load_data("single_name_exclusions.txt") and w not in _name_lexicons()[2])
+
+
+def _unknown_first_known_last(f: str, s: str) -> bool:
+    """``f`` (not in the first-name lexicon) and ``s`` look like given name + surname: ``s`` is a known or
+    surname-shaped surname, neither is a common English word, a stop word or a place word, ``f`` has 3+
+    letters."""
+    _, last, stop = _name_lexicons()
+    if len(f) < 3 or f in stop or s in stop or not (s in last or _surname_shaped(s)):
+        return False
+    english, places = _english_words(), _load_data("single_name_exclusions.txt")
+    return f not in english and s not in english and f not in places and s not in places
+
+
+@functools.lru_cache(maxsize=1)
+def _english_words() -> frozenset[str]:
+    return _load_data("english_words.txt")
+
+
+@functools.lru_cache(maxsize=1)
+def _lone_names() -> frozenset[str]:
+    """Names that are reported on their own (``Catherine is very reliable``, ``says Bergqvist``): the
+    first-name lexicon less stop words, names that are also common English words ('will', 'rose') and words
+    that alone are mostly a place, a product or a nationality (``single_name_exclusions.txt``: 'Paris',
+    'Tesla', 'English'), names of three letters or more; plus surnames of 4+ letters that are no English word at all."""
+    first, last, stop = _name_lexicons()
+    bad = stop | _name_english_words() | _load_data("single_name_exclusions.txt")
+    given = (n for n in first if n not in bad and len(n) >= 3)
+    # surnames alone ("says Bergqvist"): 4+ letters and not even a rare English word
+    english = _english_words()
+    family = (n for n in last if len(n) >= 4 and n.isalpha() and n not in bad and n not in english)
+    return frozenset(given) | frozenset(family)
+
+
+@functools.lru_cache(maxsize=1)
+def _lower_given_names() -> frozenset[str]:
+    """Given names that may start a name in all lower-case text: no English word, no stop word."""
+    first, _, stop = _name_lexicons()
+    english = _english_words()
+    return frozenset(n for n in first if n not in english and n not in stop and len(n) >= 4)
+
+
+@functools.lru_cache(maxsize=1)
+def _lone_names_capitalised() -> frozenset[str]:
+    """``_lone_names`` as written at the start of a sentence or in a list: ``Catherine``, ``Željko``."""
+    return frozenset(n.capitalize() for n in _lone_names())
+
+
+def lone_name(value: str) -> bool:
+    """One capitalised word that is a known given name or surname and, alone, hardly anything else (see
+    ``_lone_names``), or an unknown word that is neither an English word nor a stop or place word (a name
+    the candidate pass took from a list of names: ``Kónya, Becker and Vasquez``); in all lower-case text, a
+    known given name, an optional initial and a known or surname-shaped surname, none an English word."""
+    if " " in value:  # all lower-case text: given name [initial] surname
+        words = value.replace(".", "").split()
+        if not value.islower() or len(words) not in (2, 3) or (len(words) == 3 and len(words[1]) != 1):
+            return False
+        first, last, stop = _name_lexicons()
+        f, s = words[0], words[-1]
+        english = _english_words()
+        return (f in first and f not in english and f not in stop and s not in english and s not in stop
+                and (s in last or _surname_shaped(s)))
+    if not (len(value) >= 2 and value[0].isupper() and value[1:].islower() and value.isalpha()):
+        return False
+    low = value.lower()
+    if low in _lone_names():
+        return True
+    return (low not in _english_words() and low not in _name_lexicons()[2]
+            and low not in _load_data("single_name_exclusions.txt") and low not in _name_english_words())
+
+
 def name_in_context(value: str) -> bool:
     """A name introduced by context (\"my name is\", \"Mr.\", \"Name:\"): 1-4 capitalised words or
-    initials, none a stop word."""
+    initials, none a stop word; in all lower-case text a known given name or surname and no English word."""
     tokens = value.replace(".", ". ").split()
-    if not 1 <= len(tokens) <= 4 or not tokens[0][:1].isupper() or len(tokens[0].rstrip(".")) < 2:
+    if not 1 <= len(tokens) <= 4 or len(tokens[0].rstrip(".")) < 2:
         return False
-    _, _, stop = _name_lexicons()
-    return not any(t.rstrip(".").lower() in stop for t in tokens)
+    first, last, stop = _name_lexicons()
+    if any(t.rstrip(".").lower() in stop for t in tokens):
+        return False
+    if tokens[0][:1].isupper():
+        return True
+    if not value.islower():
+        return False
+    # lower-case text: a known given name or surname first, no common English word anywhere
+    english = _english_words()
+    words = [t.rstrip(".") for t in tokens]
+    return ((words[0] in first or words[0] in last) and words[0] not in english
+            and all(len(w) == 1 or w not in english for w in words[1:]))
 
 
 def plausible_date(value: str) -> bool:
@@ -894,6 +999,33 @@ def plausible_date(value: str) -> bool:
         return False
     a, b = rest
     return (1 <= a <= 12 and 1 <= b <= 31) or (1 <= b <= 12 and 1 <= a <= 31)
+
+
+_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_TIME_PART = re.compile(r"[ T,]+\d{1,2}:\d{2}(?::\d{2})?(?:\s*[ap]\.?m\.?)?$", re.IGNORECASE)
+
+
+def calendar_date(value: str) -> bool:
+    """A date in running text: a weekday name, a year 1900-2099 on its own, or a calendar date
+    (``plausible_date``: real month/day) optionally followed by a time of day (``2000-04-16 11:34:35``)."""
+    s = value.strip()
+    low = s.lower()
+    if low in _WEEKDAYS:
+        return True
+    if len(s) == 4 and s.isdigit():
+        return 1900 <= int(s) <= 2099
+    s = _TIME_PART.sub("", s)
+    m = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", s)
+    if m:  # ISO: year-month-day only (plausible_date would also accept year-day-month)
+        y, mo, d = (int(x) for x in m.groups())
+        return 1900 <= y <= 2099 and 1 <= mo <= 12 and 1 <= d <= _month_days(y, mo)
+    return plausible_date(s)
+
+
+def _month_days(year: int, month: int) -> int:
+    if month == 2:
+        return 29 if year % 4 == 0 and (year % 100 != 0 or year % 400 == 0) else 28
+    return 30 if month in (4, 6, 9, 11) else 31
 
 
 # --------------------------------------------------------------------------- Latin America
@@ -1381,6 +1513,38 @@ def street_address(value: str) -> bool:
         return False
     words = re.findall(r"[^\W\d_]+", value)
     return not (len(words) == 1 and words[0].lower() in _ADDRESS_FALSE_STARTS)
+
+
+_STREET_TYPES = frozenset({"street", "st", "road", "rd", "avenue", "ave", "drive", "dr", "lane", "ln", "court", "ct",
+                           "place", "pl", "boulevard", "blvd", "way", "terrace", "ter", "circle", "cir", "highway",
+                           "hwy", "parkway", "pkwy", "square", "sq", "trail", "trl", "ne", "nw", "se", "sw", "n",
+                           "s", "e", "w"})
+_UNIT_WORDS = frozenset({"apt", "apartment", "suite", "ste", "unit", "flat", "no", "nr", "box", "po", "p", "o",
+                         "floor", "fl"})
+_NOT_STREET_WORDS = frozenset({"address", "addresses", "ip", "ipv4", "ipv6", "mac", "email", "e", "mail", "port",
+                               "version", "v", "release", "build", "step", "item", "items", "line", "lines", "row",
+                               "rows", "column", "page", "pages", "chapter", "section", "room", "level", "id",
+                               "number", "at", "in", "on", "is", "to", "of", "and", "or", "the", "a", "an", "my",
+                               "his", "her", "their", "our", "your", "lives", "live", "located", "new", "old",
+                               "windows", "android", "ios", "python", "java", "server", "host", "node"})
+
+
+def street_line(value: str) -> bool:
+    """A street line found after an address cue (``his address: 450 Præstevænget 15``, ``lives at 5049
+    Harjukuja 54``): it ends in a house number (checked by the pattern) and its street name has a word that
+    is neither a stop word nor a word like 'address', 'version', 'room' (``IP address 10``, ``Windows 10``)."""
+    if not any(ch.isdigit() for ch in value):
+        return False
+    _, _, stop = _name_lexicons()
+    words = [w.lower() for w in re.findall(r"[^\W\d_]+", value)]
+    name = [w for w in words if w not in _UNIT_WORDS]
+    if not name or any(w in _NOT_STREET_WORDS for w in name):
+        return False
+    if len(name) == 1 and name[0] in _load_data("single_name_exclusions.txt"):
+        return False  # a country or city and a postcode: Cyprus 36903
+    if len(name) >= 2 and name[-1] in _STREET_TYPES and value[:1].isdigit():
+        return True  # 123 Main St
+    return any(len(w) >= 3 and w not in stop for w in name)
 
 
 def private_key_any(value: str) -> bool:

@@ -69,7 +69,8 @@ def test_good_rule_loads_and_detects(tmp_path):
      "(otherwise it can never fire)"),
     ("id: TEST_RULE", "id: test-rule", "FILE: test-rule: id: String should match pattern"),
     ("  macie: false\n", "  macie: false\n  candidate: hex\n",
-     "FILE: TEST_RULE: candidate: Input should be 'digits', 'card_digits', 'iban', 'ipv4' or 'name'"),
+     "FILE: TEST_RULE: candidate: Input should be 'digits', 'card_digits', 'iban', 'ipv4', 'name' or "
+     "'lone_name'"),
 ])
 def test_loader_error_names_file_rule_and_field(tmp_path, old, new, message):
     assert old in GOOD

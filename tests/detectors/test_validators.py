@@ -176,6 +176,12 @@ CASES: dict[str, tuple[list[str], list[str]]] = {
     "plausible_date": (["1985-03-14", "14/03/1985", "March 14, 1985", "3 Jan 1990"],
                        ["1985-13-45", "32/13/1985", "14/03/1750"]),
     "nordic_pin": (["131052-308T"], ["131052-308U", "131352-308T"]),
+    "calendar_date": (["Tuesday", "1977", "2/8/1935", "2000-04-16 11:34:35", "March 3, 1985", "3rd of March 2001"],
+                      ["1850", "2000-02-30", "13/13/1981", "March 45, 2001", "Someday"]),
+    "lone_name": (["Catherine", "Bergqvist", "Željko", "Gladys"],
+                  ["Paris", "Will", "The", "CATHERINE", "catherine", "Macintosh", "English"]),
+    "street_line": (["450 Præstevænget 15", "Μεγάλη Άμμος 184", "255 hersnapvej 18"],
+                    ["IP address 10", "Windows 10", "page 12", "at 12", "Cyprus 36903"]),
 }
 
 

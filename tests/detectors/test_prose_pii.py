@@ -1,0 +1,125 @@
+"""Names, dates and addresses in running text: the general behaviour behind SINGLE_NAME, NAME, DATE /
+DATE_TIME, STREET_ADDRESS and CORNER_ADDRESS (rule samples cover single strings; these check contexts)."""
+from __future__ import annotations
+
+import pytest
+
+from detectors import get_engine, load_pack
+from detectors.candidates import CANDIDATES
+
+KEY = b"k"
+
+
+@pytest.fixture(scope="module")
+def engine():
+    return get_engine(load_pack(selector="ALL"), KEY)
+
+
+def _found(engine, text: str) -> set[tuple[str, str]]:
+    return {(d.type, text[d.start:d.end]) for d in engine.detect(text)}
+
+
+def _values(engine, text: str, *types: str) -> list[str]:
+    return sorted(text[d.start:d.end] for d in engine.detect(text) if d.type in types)
+
+
+def _lone(text: str) -> list[str]:
+    return [text[s:e] for s, e in CANDIDATES["lone_name"].spans(text, text.encode("ascii", "replace"))]
+
+
+def test_lone_names_need_a_name_like_context():
+    assert _lone("Why is Katrine so impulsive?") == ["Katrine"]
+    assert _lone("I'm so jealous! said Gladys to Logan") == ["Gladys", "Logan"]
+    # part of a longer capitalised sequence, a street or a place: not a lone name
+    assert _lone("The Victoria Street office") == []
+    assert _lone("He lives at 6076 Piroska u. 97.") == []
+    assert _lone("Dusino San Michele, AT 31295") == []
+    assert _lone("Mora de Rubielos, Spain") == []
+    # alone on the line after a street or unit line: the city of an address block
+    assert _lone("224 Bond Street\n Suite 413\n Warwick\n United States") == []
+    # words inside other tokens
+    assert _lone("see catherine.example.org and Catherine_x and x-Catherine") == []
+
+
+def test_lists_of_names_lend_each_other_context():
+    text = "The idea is the brainchild of our 3 founders: Kónya, Becker and Vasquez."
+    assert _lone(text) == ["Kónya", "Becker", "Vasquez"]
+    # a list followed by a firm's word is the name of a firm
+    assert _lone("The Davis, Reynolds and Williamson Orchestra was founded in 1977.") == []
+    # a capitalised word before a name: only a greeting or a sentence-opening word lets it through
+    assert _lone("Hi Freddy, I'm contacting you") == ["Freddy"]
+    assert _lone("which later became Credit Karma in 1980") == []
+    # one known name is not enough to make a list of names
+    assert _lone("We sell Apples, Oranges and Catherine wheels") == ["Catherine"]
+
+
+def test_surname_endings_in_a_text_with_names():
+    assert "Dratchev" in _lone("Unlike the Dratchev novel, it is not about Katrine.")
+    assert _lone("Unlike the Dratchev novel, it is not about that.") == []  # no name in the text at all
+
+
+def test_names_of_streets_and_places_are_not_people(engine):
+    found = _found(engine, "He lives on the north side of Joaquin Suarez 2906.")
+    assert not any(t in ("NAME", "SINGLE_NAME") for t, _ in found)
+    assert ("NAME", "Isaac Lodge") not in _found(engine, "these early shows on Isaac Lodge Street were important")
+    assert ("NAME", "Bonifacy Kaczmarek") in _found(engine, "arranged and sung by Bonifacy Kaczmarek in 1977")
+    assert ("NAME", "Hannah McConnan") in _found(engine, 'says Hannah McConnan in a song')
+
+
+def test_lower_case_names(engine):
+    assert ("PERSON_NAME", "lena andersson") in _found(engine, "my name is lena andersson.")
+    assert _values(engine, "my name is not important", "PERSON_NAME") == []
+    # without a cue only in a text with no capital at all (a lower-cased export), and only known names
+    assert _values(engine, "Follow up with lena andersson", "PERSON_NAME", "NAME", "SINGLE_NAME") == []
+    assert _values(engine, "follow up with lena andersson", "SINGLE_NAME") == ["lena andersson"]
+    assert _values(engine, "follow up with rose garden and mark twain", "SINGLE_NAME") == []
+
+
+@pytest.mark.parametrize("text, value", [
+    ("She was born on 2/8/1935. Her maiden name is Clark", "2/8/1935"),
+    ("The orchestra was founded in 1977. Since then it has grown", "1977"),
+    ("Zoolander is a 2017 Polish action-comedy film", "2017"),
+    ("When: 2000-04-16 11:34:35\nWhere: Oslo", "2000-04-16 11:34:35"),
+    ("on the 3rd of March 2001 we left", "3rd of March 2001"),
+    ("Invoice dated 14 Nov. 2001", "14 Nov. 2001"),
+])
+def test_dates_in_prose(engine, text, value):
+    assert value in _values(engine, text, "DATE", "DATE_TIME", "DATE_OF_BIRTH")
+
+
+@pytest.mark.parametrize("text", [
+    "2024-01-15T10:00:00Z INFO request served in 12 ms",
+    "2024-01-15 10:00:00,123 INFO worker started",
+    "Mar 10 12:00:01 host sshd[42]: session opened",
+    '127.0.0.1 - - [10/Oct/2000:13:55:36 -0700] "GET /a.gif HTTP/1.0" 200 2326',
+    "processed in 2048 bytes, page 3 of 2016",
+    "https://example.com/2019/05/post",
+])
+def test_no_dates_in_log_time_stamps_and_quantities(engine, text):
+    assert _values(engine, text, "DATE", "DATE_TIME") == []
+
+
+def test_street_lines_after_an_address_cue(engine):
+    t = "Kevin had given Alma his address: 5049 Harjukuja 54, SEINÄJOKI"
+    assert "450 Præstevænget 15" in _values(engine, "his address: 450 Præstevænget 15, København V", "STREET_ADDRESS")
+    assert any("Harjukuja 54" in v for v in _values(engine, t, "STREET_ADDRESS", "ADDRESS"))
+    # the same shape without a cue is no address; nor is a version number after a cue
+    assert _values(engine, "Kevin counted 5049 Holmatun 54 times", "STREET_ADDRESS", "ADDRESS") == []
+    assert _values(engine, "the IP address 10.0.0.12 is blocked", "STREET_ADDRESS") == []
+
+
+def test_street_corners(engine):
+    t = "What is your address? it is the corner of Dalbraut 99 and Frederikke Coves"
+    assert _values(engine, t, "CORNER_ADDRESS") == ["the corner of Dalbraut 99 and Frederikke Coves"]
+    assert _values(engine, "the corner of the room and the window", "CORNER_ADDRESS") == []
+
+
+def test_street_address_patterns(engine):
+    for text, value in [
+        ("It is at 846 31 Rue Al Imam Al Bakri, Cite Merzgui", "846 31 Rue Al Imam Al Bakri"),
+        ("send it to 05405 Wesselényi u. 94.", "05405 Wesselényi u. 94."),
+        ("4923 Parmova 109\n??? Suite 380\n??? Maribor", "4923 Parmova 109\n??? Suite 380"),
+        ("Our offices are located at USNS Møller\nFPO AA 85844", "USNS Møller\nFPO AA 85844"),
+        ("The title refers to Rua João Pessoa 1636 street in Recife.", "Rua João Pessoa 1636"),
+    ]:
+        assert value in _values(engine, text, "ADDRESS", "STREET_ADDRESS"), text
