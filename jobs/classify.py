@@ -18,7 +18,7 @@ from typing import Any
 
 from jobs import extract
 from jobs.enumerate import _error_code
-from jobs.s3 import make_client, request_stats
+from jobs.s3 import Clients, request_stats
 from jobs.sampling import should_sample
 
 UNREADABLE_CLASSES = {"GLACIER", "DEEP_ARCHIVE", "EXPRESS_ONEZONE", "OUTPOSTS"}
@@ -72,6 +72,10 @@ class ExecutorContext:
     run_id: str
     run_date: date
     account_id: str
+    accounts: Any = None  # jobs.s3.AccountCredentials (multi-account): each bucket read with its account's role
+
+    def account_of(self, bucket: str) -> str:
+        return self.accounts.account_of(bucket) if self.accounts is not None else self.account_id
 
 
 class S3Body(io.RawIOBase):
@@ -418,7 +422,7 @@ def _classify_each(rows: Iterator[Any], ctx: ExecutorContext, local: dict[str, i
             yield _row(ctx, base, extract.ObjectResult(status=extract.COMPLETE, mime_type="application/x-empty"))
             continue
         if client is None:
-            client = make_client(ctx.s3)
+            client = Clients(ctx.accounts if ctx.accounts is not None else ctx.s3)
         if engine is None:
             engine = get_engine(ctx.pack, ctx.hash_key)
             holder.update(engine=engine, timeouts0=engine.counters.get("regex_timeouts", 0))
@@ -426,7 +430,7 @@ def _classify_each(rows: Iterator[Any], ctx: ExecutorContext, local: dict[str, i
             for attempt in range(TRANSIENT_REREADS + 1):
                 try:
                     result, version, n_read = classify_object(
-                        client, bucket, key, etag, size, engine, ctx.limits,
+                        client.for_bucket(bucket), bucket, key, etag, size, engine, ctx.limits,
                         ranges=r["read_ranges"] if "read_ranges" in fields else None)
                     break
                 except Exception as e:  # noqa: BLE001
@@ -463,7 +467,7 @@ def _row(ctx: ExecutorContext, base: dict, res: extract.ObjectResult,
         for t, tr in sorted(res.detections.items())
     ]
     return (
-        ctx.run_id, ctx.run_date, ctx.account_id, base["bucket"], base["key"], base["etag"],
+        ctx.run_id, ctx.run_date, ctx.account_of(base["bucket"]), base["bucket"], base["key"], base["etag"],
         base["version_id"], base["size"], base["last_modified"], base["storage_class"],
         base["extension"], base["sampled"], res.status, res.reason, res.detail, res.mime_type or base["mime_type"],
         base["bytes_read"], res.size_classified, res.detection_count, classified is not None,

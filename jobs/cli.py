@@ -179,10 +179,23 @@ def config_group() -> None:
 @config_group.command("check")
 @click.argument("path", type=click.Path(dir_okay=False))
 @SET_OPTION
-def config_check(path: str, overrides: tuple[str, ...]) -> None:
+@click.option("--assume-roles", is_flag=True,
+              help="Also assume each accounts[].role_arn with STS (needs credentials and network).")
+def config_check(path: str, overrides: tuple[str, ...], assume_roles: bool) -> None:
     """Validate a configuration file without running anything."""
     cfg = _load(path, overrides)
     _pack_for(cfg)
+    for a in cfg.accounts:
+        where = ", ".join(b.bucket for b in a.buckets) or "every bucket the role can list"
+        click.echo(f"account {a.account_id}: {a.role_arn or 'the job credentials'}; {where}")
+    if assume_roles and cfg.accounts:
+        from jobs.s3 import account_credentials
+
+        errors = account_credentials(cfg).errors
+        for account, err in sorted(errors.items()):
+            click.echo(f"account {account}: {err}", err=True)
+        if errors:
+            raise click.ClickException(f"{len(errors)} of {len(cfg.accounts)} roles could not be assumed")
     click.echo(f"{path}: OK (digest {cfg.digest()[:12]})")
 
 

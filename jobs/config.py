@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -25,6 +26,9 @@ class _Strict(BaseModel):
 
 class S3Settings(_Strict):
     endpoint_url: str | None = None
+    # STS for `accounts:` role assumption: None = endpoint_url (moto serves STS on the S3 port), or
+    # the regional STS endpoint when endpoint_url is unset. Set it when endpoint_url is S3-only.
+    sts_endpoint_url: str | None = None
     region: str = "us-east-1"
     access_key_id: str | None = None
     secret_access_key: str | None = None
@@ -123,6 +127,86 @@ class BucketCriteria(_Strict):
         return self
 
 
+ROLE_ARN = re.compile(r"^arn:aws(?:-cn|-us-gov)?:iam::(\d{12}):role/[\w+=,.@/-]{1,512}$")
+ACCOUNT_ID = re.compile(r"^\d{12}$")
+
+
+def _bucket_names_to_scopes(v: Any) -> Any:
+    if isinstance(v, (list, tuple)):
+        return [{"bucket": b} if isinstance(b, str) else b for b in v]
+    return v
+
+
+class AccountScope(_Strict):
+    """One AWS account whose buckets the run scans (top-level `accounts:`, docs/deploy.md).
+
+    The driver assumes `role_arn` (STS AssumeRole, with `external_id` when set) and every S3 call
+    for this account's buckets - listing, tags, reads, posture - uses that role's credentials.
+    Without `role_arn` the account is scanned with the job's own credentials (at most one such
+    entry: the account the job runs in). `buckets`, `exclude_buckets` and `bucket_criteria` have
+    the shape of their `scope.` namesakes; no buckets listed means every bucket the role can list.
+    `scope.exclude_buckets` and `scope.bucket_criteria` apply to every account as well.
+    """
+
+    account_id: str
+    role_arn: str | None = None
+    external_id: str | None = None
+    session_name: str = "lakescan"
+    duration_seconds: int = Field(default=3600, ge=900, le=43200)
+    buckets: tuple[BucketScope, ...] = ()
+    exclude_buckets: tuple[str, ...] = ()
+    bucket_criteria: BucketCriteria = BucketCriteria()
+
+    @field_validator("account_id", mode="before")
+    @classmethod
+    def _quoted(cls, v: Any) -> Any:
+        if isinstance(v, int) and not isinstance(v, bool):
+            raise ValueError("write the account id as a quoted string (\"012345678901\"): "
+                             "an unquoted YAML number loses leading zeros")
+        return v
+
+    @field_validator("account_id")
+    @classmethod
+    def _twelve_digits(cls, v: str) -> str:
+        if not ACCOUNT_ID.match(v):
+            raise ValueError(f"{v!r} is not an AWS account id (12 digits)")
+        return v
+
+    @field_validator("buckets", mode="before")
+    @classmethod
+    def _names_to_scopes(cls, v: Any) -> Any:
+        return _bucket_names_to_scopes(v)
+
+    @field_validator("external_id")
+    @classmethod
+    def _external_id(cls, v: str | None) -> str | None:
+        if v is not None and not re.fullmatch(r"[\w+=,.@:/-]{2,1224}", v):
+            raise ValueError("external_id must be 2-1224 characters of letters, digits and +=,.@:/-_")
+        return v
+
+    @field_validator("session_name")
+    @classmethod
+    def _session_name(cls, v: str) -> str:
+        if not re.fullmatch(r"[\w+=,.@-]{2,64}", v):
+            raise ValueError("session_name must be 2-64 characters of letters, digits and +=,.@-_")
+        return v
+
+    @model_validator(mode="after")
+    def _role_matches_account(self) -> AccountScope:
+        if self.role_arn is None:
+            if self.external_id is not None:
+                raise ValueError(f"account {self.account_id}: external_id needs a role_arn to assume")
+            return self
+        m = ROLE_ARN.match(self.role_arn)
+        if not m:
+            raise ValueError(f"account {self.account_id}: role_arn {self.role_arn!r} is not an IAM role ARN "
+                             "(arn:aws:iam::<account id>:role/<name>)")
+        if m.group(1) != self.account_id:
+            raise ValueError(f"account {self.account_id}: role_arn {self.role_arn!r} is a role of account "
+                             f"{m.group(1)}, not of {self.account_id}")
+        return self
+
+
 class InventorySettings(_Strict):
     """S3 Inventory reports to enumerate from (scope.source=inventory).
 
@@ -171,9 +255,7 @@ class ScopeSettings(_Strict):
     @field_validator("buckets", mode="before")
     @classmethod
     def _names_to_scopes(cls, v: Any) -> Any:
-        if isinstance(v, (list, tuple)):
-            return [{"bucket": b} if isinstance(b, str) else b for b in v]
-        return v
+        return _bucket_names_to_scopes(v)
 
 
 class SamplingSettings(_Strict):
@@ -346,6 +428,39 @@ class RunConfig(_Strict):
     maintenance: MaintenanceSettings = MaintenanceSettings()
     quality: QualitySettings = QualitySettings()
     exports: ExportSettings = ExportSettings()
+    accounts: tuple[AccountScope, ...] = ()  # multi-account: one role per account (AccountScope)
+
+    @model_validator(mode="after")
+    def _accounts_consistent(self) -> RunConfig:
+        if not self.accounts:
+            return self
+        if self.scope.source == "inventory":
+            raise ValueError("accounts: works with scope.source=list only (S3 Inventory reports are not "
+                             "mapped to accounts yet)")
+        if self.scope.buckets:
+            raise ValueError("with accounts:, list each account's buckets under accounts[].buckets, "
+                             "not in scope.buckets (scope.exclude_buckets and scope.bucket_criteria "
+                             "still apply to every account)")
+        seen: dict[str, int] = {}
+        owner: dict[str, str] = {}
+        own_creds = [a.account_id for a in self.accounts if a.role_arn is None]
+        if len(own_creds) > 1:
+            raise ValueError(f"accounts {', '.join(own_creds)} have no role_arn: only one account (the one the "
+                             "job runs in) can be scanned with the job's own credentials")
+        for i, a in enumerate(self.accounts):
+            if a.account_id in seen:
+                raise ValueError(f"accounts[{i}]: account {a.account_id} is already accounts[{seen[a.account_id]}]")
+            seen[a.account_id] = i
+            for b in a.buckets:
+                if owner.get(b.bucket, a.account_id) != a.account_id:
+                    raise ValueError(f"accounts[{i}]: bucket {b.bucket!r} is also listed for account "
+                                     f"{owner[b.bucket]} (a bucket belongs to one account)")
+                owner[b.bucket] = a.account_id
+        return self
+
+    def account_ids(self) -> tuple[str, ...]:
+        """The accounts whose buckets this run scans."""
+        return tuple(a.account_id for a in self.accounts) or (self.run.account_id,)
 
     @model_validator(mode="after")
     def _output_not_in_scanned_bucket(self) -> RunConfig:
@@ -357,6 +472,17 @@ class RunConfig(_Strict):
             if not where or not where.startswith(("s3://", "s3a://")):
                 continue
             out_bucket = where.split("://", 1)[1].split("/", 1)[0]
+            if self.accounts:  # explicitly listed, or in an account scanned whole and not excluded
+                scanned = any(
+                    any(b.bucket == out_bucket for b in a.buckets) if a.buckets
+                    else out_bucket not in (*self.scope.exclude_buckets, *a.exclude_buckets)
+                    for a in self.accounts)
+                if scanned:
+                    raise ValueError(
+                        f"{field} {where!r} may be inside scanned bucket {out_bucket!r}: it is listed in "
+                        "accounts[].buckets, or an account without a bucket list does not exclude it "
+                        "(add it to scope.exclude_buckets)")
+                continue
             scanned = (any(b.bucket == out_bucket for b in self.scope.buckets) if self.scope.buckets
                        else out_bucket not in self.scope.exclude_buckets)
             if scanned:
@@ -370,12 +496,13 @@ class RunConfig(_Strict):
 
     @model_validator(mode="after")
     def _no_plaintext_endpoint_in_production(self) -> RunConfig:
-        url = self.s3.endpoint_url or ""
-        if self.run.mode == "production" and url.startswith("http://"):
-            host = url[7:].split("/", 1)[0].rsplit(":", 1)[0].strip("[]")
-            if host not in ("127.0.0.1", "localhost", "::1"):
-                raise ValueError(f"s3.endpoint_url {url!r}: plain http to a remote host in production mode "
-                                 "would send object contents and signed requests unencrypted; use https")
+        for name, url in (("endpoint_url", self.s3.endpoint_url or ""),
+                          ("sts_endpoint_url", self.s3.sts_endpoint_url or "")):
+            if self.run.mode == "production" and url.startswith("http://"):
+                host = url[7:].split("/", 1)[0].rsplit(":", 1)[0].strip("[]")
+                if host not in ("127.0.0.1", "localhost", "::1"):
+                    raise ValueError(f"s3.{name} {url!r}: plain http to a remote host in production mode "
+                                     "would send object contents and signed requests unencrypted; use https")
         return self
 
     def digest(self) -> str:
@@ -404,13 +531,28 @@ class RunConfig(_Strict):
 
 
 def _set_path(data: dict, dotted: str, value: Any) -> None:
-    node = data
+    """`a.b.c=v`; a numeric part indexes a list (`accounts.0.external_id=...`)."""
+    node: Any = data
     parts = dotted.split(".")
-    for part in parts[:-1]:
-        node = node.setdefault(part, {})
-        if not isinstance(node, dict):
+    for i, part in enumerate(parts):
+        last = i == len(parts) - 1
+        if isinstance(node, list):
+            if not part.isdigit() or int(part) >= len(node):
+                raise JobConfigError(f"override {dotted!r}: {part!r} is not an index of the list "
+                                     f"{'.'.join(parts[:i])} ({len(node)} entries)")
+            if last:
+                node[int(part)] = value
+                return
+            node = node[int(part)]
+        elif isinstance(node, dict):
+            if last:
+                node[part] = value
+                return
+            node = node.setdefault(part, {})
+        else:
+            raise JobConfigError(f"override {dotted!r}: {parts[i - 1]!r} is not a section")
+        if not isinstance(node, (dict, list)):
             raise JobConfigError(f"override {dotted!r}: {part!r} is not a section")
-    node[parts[-1]] = value
 
 
 def apply_overrides(data: dict, overrides: list[str] | tuple[str, ...]) -> dict:

@@ -3,6 +3,7 @@
 | column | meaning |
 |---|---|
 | bucket, key | the merge key |
+| account_id | the bucket's AWS account (multi-account: the account whose role read it) |
 | etag, version_id, size, last_modified, storage_class | as last seen |
 | first_seen_at, last_seen_at, last_seen_run, last_seen_etag | enumeration history |
 | last_classified_at, last_classified_etag, last_result_run, last_status | the last run that attempted it |
@@ -28,6 +29,7 @@ from pyspark.sql import types as T
 COVERAGE = T.StructType([
     T.StructField("bucket", T.StringType(), False),
     T.StructField("key", T.StringType(), False),
+    T.StructField("account_id", T.StringType()),
     T.StructField("etag", T.StringType()),
     T.StructField("version_id", T.StringType()),
     T.StructField("size", T.LongType()),
@@ -96,7 +98,7 @@ def update(spark, cfg, results, run_id: str, now: datetime | None = None) -> Non
     now = now or datetime.now(UTC)
     attempted = F.col("sampled") & (F.coalesce(F.col("reason"), F.lit("")) != NOT_SAMPLED)
     src = results.select(
-        "bucket", "key", "etag", "version_id", "size", "last_modified", "storage_class",
+        "bucket", "key", "account_id", "etag", "version_id", "size", "last_modified", "storage_class",
         F.lit(now).alias("first_seen_at"), F.lit(now).alias("last_seen_at"), F.lit(run_id).alias("last_seen_run"),
         F.col("etag").alias("last_seen_etag"),
         F.when(attempted, F.lit(now)).alias("last_classified_at"),
@@ -109,10 +111,14 @@ def update(spark, cfg, results, run_id: str, now: datetime | None = None) -> Non
     if not DeltaTable.isDeltaTable(spark, p):
         src.select([f.name for f in COVERAGE.fields]).write.format("delta").mode("errorifexists").save(p)
         return
+    from jobs.tables import add_missing_columns
+
+    add_missing_columns(spark, p, COVERAGE)  # tables written before account_id existed
     keep = lambda c: F.coalesce(F.col(f"s.{c}"), F.col(f"t.{c}"))  # noqa: E731 - attempted, else as before
     (DeltaTable.forPath(spark, p).alias("t")
      .merge(src.alias("s"), "t.bucket = s.bucket AND t.key = s.key")
      .whenMatchedUpdate(set={
+         "account_id": "s.account_id",
          "etag": "s.etag", "version_id": "s.version_id", "size": "s.size", "last_modified": "s.last_modified",
          "storage_class": "s.storage_class", "last_seen_at": "s.last_seen_at", "last_seen_run": "s.last_seen_run",
          "last_seen_etag": "s.last_seen_etag",

@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from jobs.config import RunConfig, ScopeTerm
-from jobs.s3 import make_client
+from jobs.config import AccountScope, RunConfig, ScopeTerm
+from jobs.s3 import AccountCredentials, Clients, account_credentials, make_client
 
 LISTING_SCHEMA = ("bucket string, key string, size long, etag string, last_modified timestamp, "
                   "storage_class string, version_id string, error string")
@@ -131,16 +131,18 @@ def discover_pieces(client, bucket: str, prefix: str, depth: int, target: int,
     return pieces, calls
 
 
-def list_partition(pieces: Iterator[tuple], s3: dict[str, Any], counter=None) -> Iterator[tuple]:
-    """Pieces -> (bucket, key, size, etag, last_modified, storage_class, version_id, error) rows."""
-    client = None
+def list_partition(pieces: Iterator[tuple], s3: dict[str, Any] | AccountCredentials,
+                   counter=None) -> Iterator[tuple]:
+    """Pieces -> (bucket, key, size, etag, last_modified, storage_class, version_id, error) rows.
+
+    `s3`: client kwargs, or per-account credentials (each bucket listed with its account's role)."""
+    clients = Clients(s3)
     calls = 0
     for piece in pieces:
         if len(piece) == 2:  # (bucket, prefix)
             piece = (*piece, None, None, False)
         bucket, prefix, start_after, end_at, delimited = piece
-        if client is None:
-            client = make_client(s3)
+        client = clients.for_bucket(bucket)
         kw: dict[str, Any] = dict(Bucket=bucket, Prefix=prefix)
         if start_after:
             kw["StartAfter"] = start_after
@@ -185,28 +187,35 @@ def _match_tags(term: ScopeTerm, tags: dict[str, str]) -> bool:
     return hit if term.comparator == "EQ" else not hit
 
 
-def bucket_in_criteria(cfg: RunConfig, name: str, tags_of) -> str | None:
-    """None when the bucket is in scope, else the reason (`bucket_criteria:<KEY>`)."""
-    crit = cfg.scope.bucket_criteria
-    for t in crit.includes:
-        ok = _match_name(t, name) if t.key == "S3_BUCKET_NAME" else _match_tags(t, tags_of(name))
-        if not ok:
-            return f"bucket_include:{t.key}"
-    if crit.excludes and all(
-            _match_name(t, name) if t.key == "S3_BUCKET_NAME" else _match_tags(t, tags_of(name))
-            for t in crit.excludes):
-        return "bucket_exclude:" + "+".join(t.key for t in crit.excludes)
+def bucket_in_criteria(cfg: RunConfig, name: str, tags_of, account: AccountScope | None = None) -> str | None:
+    """None when the bucket is in scope, else the reason (`bucket_criteria:<KEY>`).
+
+    With an account (multi-account), its own bucket criteria must hold as well as scope's."""
+    crits = (cfg.scope.bucket_criteria, *((account.bucket_criteria,) if account is not None else ()))
+    for crit in crits:
+        for t in crit.includes:
+            ok = _match_name(t, name) if t.key == "S3_BUCKET_NAME" else _match_tags(t, tags_of(name))
+            if not ok:
+                return f"bucket_include:{t.key}"
+        if crit.excludes and all(
+                _match_name(t, name) if t.key == "S3_BUCKET_NAME" else _match_tags(t, tags_of(name))
+                for t in crit.excludes):
+            return "bucket_exclude:" + "+".join(t.key for t in crit.excludes)
     return None
 
 
-def resolve_buckets(cfg: RunConfig, s3: dict[str, Any], check: bool = True
+def resolve_buckets(cfg: RunConfig, s3: dict[str, Any], check: bool = True, account: AccountScope | None = None
                     ) -> tuple[list[tuple[str, str]], dict[str, str], dict[str, str]]:
-    """(bucket, prefix) scopes, bucket errors (bucket -> code), buckets out of scope (bucket -> reason)."""
+    """(bucket, prefix) scopes, bucket errors (bucket -> code), buckets out of scope (bucket -> reason).
+
+    `account` (multi-account): that account's bucket list and criteria, with `s3` its credentials."""
     client = make_client(s3)
     errors: dict[str, str] = {}
     excluded: dict[str, str] = {}
-    if cfg.scope.buckets:
-        scopes = [(b.bucket, b.prefixes) for b in cfg.scope.buckets]
+    listed = account.buckets if account is not None else cfg.scope.buckets
+    exclude = (*cfg.scope.exclude_buckets, *(account.exclude_buckets if account is not None else ()))
+    if listed:
+        scopes = [(b.bucket, b.prefixes) for b in listed]
     else:
         scopes = [(b["Name"], ("",)) for b in client.list_buckets().get("Buckets", [])]
     tag_cache: dict[str, dict[str, str]] = {}
@@ -222,10 +231,10 @@ def resolve_buckets(cfg: RunConfig, s3: dict[str, Any], check: bool = True
 
     scoped = []
     for bucket, prefixes in scopes:
-        if bucket in cfg.scope.exclude_buckets:
+        if bucket in exclude:
             excluded[bucket] = "exclude_buckets"
             continue
-        reason = bucket_in_criteria(cfg, bucket, tags_of)
+        reason = bucket_in_criteria(cfg, bucket, tags_of, account)
         if reason:
             excluded[bucket] = reason
             continue
@@ -306,15 +315,14 @@ def exclusion_column(includes: tuple[ScopeTerm, ...], excludes: tuple[ScopeTerm,
     return out
 
 
-def tag_partition(rows: Iterator[Any], s3: dict[str, Any], counter=None) -> Iterator[tuple]:
+def tag_partition(rows: Iterator[Any], s3: dict[str, Any] | AccountCredentials, counter=None) -> Iterator[tuple]:
     """Executors: GetObjectTagging for objects still in scope (tag terms need it; LIST does not return tags)."""
-    client = None
+    clients = Clients(s3)
     calls = 0
     for r in rows:
         tags = None
         if r["exclusion"] is None:
-            if client is None:
-                client = make_client(s3)
+            client = clients.for_bucket(r["bucket"])
             try:
                 kw = dict(Bucket=r["bucket"], Key=r["key"])
                 if r["version_id"]:
@@ -329,7 +337,7 @@ def tag_partition(rows: Iterator[Any], s3: dict[str, Any], counter=None) -> Iter
         counter.add(calls)
 
 
-def apply_scope(spark, cfg: RunConfig, objects, s3: dict[str, Any], counter=None):
+def apply_scope(spark, cfg: RunConfig, objects, s3: dict[str, Any] | AccountCredentials, counter=None):
     """objects + `exclusion` (null = in scope) + `tags` (map, only fetched when a tag term exists)."""
     from pyspark.sql import functions as F
 
@@ -364,6 +372,7 @@ class Enumeration:
     list_calls: Any = None   # accumulator: executor LIST pages
     tag_calls: Any = None    # accumulator: executor GetObjectTagging calls
     source: str = "list"
+    credentials: AccountCredentials | None = None  # per-account clients and the account of each bucket
 
     def excluded_by_reason(self) -> dict[tuple[str, str], tuple[int, int]]:
         """(bucket, reason) -> (objects, bytes) out of scope. One small aggregate."""
@@ -377,14 +386,48 @@ class Enumeration:
         self.listed.unpersist()
 
 
-def enumerate_scope(spark, cfg: RunConfig, s3: dict[str, Any]) -> Enumeration:
+def resolve_accounts(cfg: RunConfig, creds: AccountCredentials, check: bool = True
+                     ) -> tuple[list[tuple[str, str]], dict[str, str], dict[str, str]]:
+    """`resolve_buckets` over every account (multi-account): fills `creds.bucket_account`.
+
+    The explicit buckets of an account whose role could not be assumed become bucket errors
+    (`AssumeRole:<code>`); without a bucket list the error is the account's alone (`creds.errors`)."""
+    scopes: list[tuple[str, str]] = []
+    errors: dict[str, str] = {}
+    excluded: dict[str, str] = {}
+    for a in cfg.accounts:
+        if a.account_id in creds.errors:
+            for b in a.buckets:
+                if b.bucket not in cfg.scope.exclude_buckets and b.bucket not in a.exclude_buckets:
+                    errors[b.bucket] = creds.errors[a.account_id]
+                    creds.bucket_account[b.bucket] = a.account_id
+            continue
+        try:
+            s, e, x = resolve_buckets(cfg, creds.kwargs[a.account_id], check, account=a)
+        except Exception as exc:  # noqa: BLE001 - ListBuckets denied: the account's error, not the run's
+            creds.errors[a.account_id] = f"ListBuckets:{_error_code(exc)}"
+            continue
+        for bucket in {b for b, _ in s} | set(e) | set(x):
+            creds.bucket_account[bucket] = a.account_id
+        scopes.extend(s)
+        errors.update(e)
+        excluded.update(x)
+    return scopes, errors, excluded
+
+
+def enumerate_scope(spark, cfg: RunConfig, s3: dict[str, Any] | AccountCredentials) -> Enumeration:
+    """`s3`: the job's client kwargs (roles of `accounts:` are assumed here), or credentials already
+    resolved by `jobs.s3.account_credentials`."""
     from pyspark import StorageLevel
     from pyspark.sql import functions as F
 
     sc = spark.sparkContext
     list_calls = sc.accumulator(0)
     tag_calls = sc.accumulator(0)
-    if cfg.scope.source == "inventory":
+    creds = s3 if isinstance(s3, AccountCredentials) else account_credentials(cfg, s3)
+    # what executors get: one account's kwargs, or every account's (bucket -> account routing)
+    s3 = creds if creds.multi else creds.kwargs[creds.default_account]
+    if cfg.scope.source == "inventory":  # single account (the config refuses inventory with accounts:)
         from jobs.inventory import read_inventory
 
         scopes, bucket_errors, excluded = resolve_buckets(cfg, s3, check=False)
@@ -396,16 +439,19 @@ def enumerate_scope(spark, cfg: RunConfig, s3: dict[str, Any]) -> Enumeration:
         listed = listed.withColumn("error", F.lit(None).cast("string"))
         n_pieces, driver_calls = len(_info), 0
     else:
-        scopes, bucket_errors, excluded = resolve_buckets(cfg, s3)
-        client = make_client(s3)
+        if creds.multi:
+            scopes, bucket_errors, excluded = resolve_accounts(cfg, creds)
+        else:
+            scopes, bucket_errors, excluded = resolve_buckets(cfg, s3)
+        clients = Clients(s3)
         pieces: list[Piece] = []
         driver_calls = 0
         lc = cfg.scope.listing
         per_scope_target = max(1, lc.target_pieces // max(1, len(scopes)))
         for bucket, prefix in scopes:
             try:
-                ps, calls = discover_pieces(client, bucket, prefix, lc.discovery_depth, per_scope_target,
-                                            lc.split_flat)
+                ps, calls = discover_pieces(clients.for_bucket(bucket), bucket, prefix, lc.discovery_depth,
+                                            per_scope_target, lc.split_flat)
             except Exception as e:  # noqa: BLE001
                 bucket_errors[bucket] = _error_code(e)
                 continue
@@ -430,7 +476,7 @@ def enumerate_scope(spark, cfg: RunConfig, s3: dict[str, Any]) -> Enumeration:
     return Enumeration(objects=in_scope, scoped=scoped, listed=listed, pieces=scopes,
                        bucket_errors=bucket_errors, buckets_excluded=excluded, listing_pieces=n_pieces,
                        driver_list_calls=driver_calls, list_calls=list_calls, tag_calls=tag_calls,
-                       source=cfg.scope.source)
+                       source=cfg.scope.source, credentials=creds)
 
 
 def enumerate_objects(spark, cfg: RunConfig, s3: dict[str, Any]):

@@ -13,6 +13,11 @@ closes the connection with a TCP RST before answering, `truncate` (off by defaul
 headers and half of a GetObject body, then resets. Every request and outcome is counted
 (`proxy.counts`, `proxy.attempts`). Path-style addressing only (what `jobs.s3.make_client` uses).
 
+STS (multi-account): moto lets anyone assume any role, so `proxy.deny_assume_role(arn)` answers an
+AssumeRole of that role with 403 AccessDenied, the way STS refuses a role whose trust policy (or
+external id) does not match. `proxy.signers` counts (bucket, access key id) of every S3 request,
+so a test can tell which credentials touched which bucket.
+
 SSE-C: moto stores an object PUT with a customer key but serves it to anyone. The proxy remembers
 such PUTs (or `proxy.sse_c_object(b, k)`) and answers a GET/HEAD without the key the way S3 does:
 400 InvalidRequest ("The object was stored using a form of Server Side Encryption...").
@@ -28,7 +33,7 @@ import threading
 from collections import Counter
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "te", "trailer"}
 KINDS = ("slowdown", "reset", "truncate")
@@ -58,6 +63,8 @@ class FaultProxy:
         self.denied_objects: set[tuple[str, str]] = set()
         self.hooks: dict[tuple[str, str], Callable[[], None]] = {}
         self.sse_c: set[tuple[str, str]] = set()
+        self.denied_roles: set[str] = set()
+        self.signers: Counter[tuple[str, str]] = Counter()   # (bucket, access key id) -> S3 requests
         self.lock = threading.Lock()
         self.server: ThreadingHTTPServer | None = None
         self.thread: threading.Thread | None = None
@@ -72,6 +79,9 @@ class FaultProxy:
 
     def deny_object(self, bucket: str, key: str) -> None:
         self.denied_objects.add((bucket, key))
+
+    def deny_assume_role(self, role_arn: str) -> None:
+        self.denied_roles.add(role_arn)
 
     def sse_c_object(self, bucket: str, key: str) -> None:
         self.sse_c.add((bucket, key))
@@ -169,6 +179,21 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         bucket, key, query = _split(self.path)
+        auth = self.headers.get("Authorization", "")
+        if bucket and "Credential=" in auth:
+            with p.lock:
+                p.signers[(bucket, auth.split("Credential=", 1)[1].split("/", 1)[0])] += 1
+        if not bucket and self.command == "POST" and p.denied_roles:
+            form = parse_qs(body.decode("utf-8", "replace"))
+            arn = (form.get("RoleArn") or [""])[0]
+            if form.get("Action") == ["AssumeRole"] and arn in p.denied_roles:
+                with p.lock:
+                    p.counts["assume_role_denied"] += 1
+                self._answer(403, (
+                    '<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type>'
+                    f"<Code>AccessDenied</Code><Message>not authorized to perform: sts:AssumeRole on resource: "
+                    f"{arn}</Message></Error><RequestId>faultproxy</RequestId></ErrorResponse>").encode())
+                return
         is_get_object = self.command == "GET" and key is not None and "uploads" not in query
         fault = p.decide(self.command, self.path, self.headers.get("Range", ""))
         if fault == "reset":

@@ -397,7 +397,8 @@ def collect(s3_kwargs: dict[str, Any], buckets: list[str], bucket_errors: dict[s
 
 def _error_of(raw: RawPosture) -> tuple[str | None, str | None]:
     if raw.bucket_error:
-        code = ACCESS_DENIED if raw.bucket_error in DENIED else raw.bucket_error
+        # AssumeRole:AccessDenied (multi-account) is access denied too
+        code = ACCESS_DENIED if raw.bucket_error.rsplit(":", 1)[-1] in DENIED else raw.bucket_error
         return code, f"bucket could not be reached: {raw.bucket_error}"
     denied = sorted(k for k, c in raw.errors.items() if c in DENIED)
     if denied:
@@ -621,24 +622,43 @@ def _previous_state(spark, cfg, run_id: str, buckets: list[str]):
 
 
 def build_posture(spark, cfg, run_id: str, run_date, results, buckets: list[str],
-                  bucket_errors: dict[str, str], s3_kwargs: dict[str, Any]) -> PostureResult:
-    """Collect, derive and compare; returns the rows of both tables for this run (not yet written)."""
-    account_bpa = None
-    if cfg.posture.account_level_bpa:
-        conf, err = account_block_public_access(s3_kwargs, cfg.run.account_id)
-        account_bpa = None if err else BlockPublicAccess.from_api(conf)
-    raws = collect(s3_kwargs, buckets, bucket_errors)
+                  bucket_errors: dict[str, str], s3_kwargs) -> PostureResult:
+    """Collect, derive and compare; returns the rows of both tables for this run (not yet written).
+
+    `s3_kwargs`: client kwargs (one account), or `jobs.s3.AccountCredentials` (multi-account: each
+    bucket's posture and its account's Block Public Access read with that account's role)."""
+    from jobs.s3 import AccountCredentials
+
+    creds = s3_kwargs if isinstance(s3_kwargs, AccountCredentials) else None
+    by_account: dict[str, list[str]] = {}
+    for b in buckets:
+        by_account.setdefault(creds.account_of(b) if creds else cfg.run.account_id, []).append(b)
+    # every scanned account is one of yours: sharing between them is INTERNAL
+    own = tuple(dict.fromkeys((*cfg.run.own_account_ids, *(cfg.account_ids() if cfg.accounts else ()))))
     stats = {r["bucket"]: {k: v for k, v in r.asDict(recursive=True).items() if k != "bucket"}
              for r in object_statistics_df(results).collect()}
     now = datetime.now(UTC)
-    rows = inventory_rows(raws, stats, run_id=run_id, run_date=run_date, account_id=cfg.run.account_id,
-                          own_accounts=tuple(cfg.run.own_account_ids), account_bpa=account_bpa, captured_at=now)
+    rows: list[dict[str, Any]] = []
+    for account, names in sorted(by_account.items()):
+        kw = s3_kwargs if creds is None else creds.kwargs.get(account)
+        account_bpa = None
+        if cfg.posture.account_level_bpa and kw is not None:
+            conf, err = account_block_public_access(kw, account)
+            account_bpa = None if err else BlockPublicAccess.from_api(conf)
+        if kw is None:  # the account's role could not be assumed: every bucket is an error row
+            raws = [RawPosture(bucket=b, bucket_error=bucket_errors.get(b) or creds.errors.get(account, "Unknown"))
+                    for b in names]
+        else:
+            raws = collect(kw, names, bucket_errors)
+        rows += inventory_rows(raws, stats, run_id=run_id, run_date=run_date, account_id=account,
+                               own_accounts=own, account_bpa=account_bpa, captured_at=now)
+    rows.sort(key=lambda r: r["bucket"])
     previous, history = _previous_state(spark, cfg, run_id, buckets)
     return PostureResult(rows, policy_findings(rows, previous, history, now))
 
 
 def write_posture(spark, cfg, run_id: str, run_date, results, buckets: list[str],
-                  bucket_errors: dict[str, str], s3_kwargs: dict[str, Any]) -> PostureResult:
+                  bucket_errors: dict[str, str], s3_kwargs) -> PostureResult:
     """Build and MERGE `bucket_inventory` and `policy_findings` (one commit each)."""
     from jobs import tables
 

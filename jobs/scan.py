@@ -20,7 +20,7 @@ from typing import Any
 from jobs.classify import NOT_SAMPLED, CounterParam, ExecutorContext, classify_partition
 from jobs.config import RunConfig
 from jobs.enumerate import enumerate_scope
-from jobs.s3 import client_kwargs
+from jobs.s3 import account_credentials, client_kwargs
 
 
 @dataclass
@@ -39,6 +39,7 @@ class RunReport:
     phase_seconds: dict[str, float] = field(default_factory=dict)
     message: str = ""
     coverage: list[dict[str, Any]] = field(default_factory=list)  # per bucket (jobs/coverage.py:report)
+    account_errors: dict[str, str] = field(default_factory=dict)  # account -> why it was not scanned
 
 
 def new_run_id(now: datetime | None = None) -> str:
@@ -81,7 +82,8 @@ def run_scan(spark, cfg: RunConfig, pack, run_id: str | None = None, progress=No
     from jobs import coverage
     from jobs.sampling import prepare_run
 
-    enum = enumerate_scope(spark, cfg, s3)
+    creds = account_credentials(cfg, s3)  # multi-account: the driver assumes each account's role
+    enum = enumerate_scope(spark, cfg, creds)
     pieces, bucket_errors = enum.pieces, enum.bucket_errors
     selection = prepare_run(spark, cfg, enum, run_id, run_date)  # sampling, budgets, incremental
     objects = selection.to_classify
@@ -96,6 +98,7 @@ def run_scan(spark, cfg: RunConfig, pack, run_id: str | None = None, progress=No
         max_object_bytes=cfg.limits.max_object_bytes,
         sampling_percentage=cfg.sampling.percentage, sampling_seed=cfg.sampling.seed,
         run_id=run_id, run_date=run_date, account_id=cfg.run.account_id,
+        accounts=creds if creds.multi else None,
     )
     ctx_bc = spark.sparkContext.broadcast(ctx)
     # S3 calls/attempts/retries, body re-reads, worker peak RSS (summed over task attempts: a retried
@@ -123,7 +126,7 @@ def run_scan(spark, cfg: RunConfig, pack, run_id: str | None = None, progress=No
     n_occ = cfg.limits.max_finding_locations
     findings = (
         results.where(F.col("sensitive"))
-        .withColumn("finding_id", F.sha2(F.concat_ws("\x00", "run_id", "bucket", "key"), 256))
+        .withColumn("finding_id", F.sha2(F.concat_ws("\x00", "run_id", "account_id", "bucket", "key"), 256))
         .withColumn("category", F.lit("CLASSIFICATION"))
         .withColumn("severity_score", F.when(F.col("severity") == "High", 3)
                     .when(F.col("severity") == "Medium", 2).otherwise(1).cast("int"))
@@ -165,7 +168,7 @@ def run_scan(spark, cfg: RunConfig, pack, run_id: str | None = None, progress=No
         )
         score, label = (50, "Not yet analyzed") if b in bucket_errors else sensitivity_score(stats)
         score_rows.append(Row(
-            run_id=run_id, run_date=run_date, account_id=cfg.run.account_id, bucket=b,
+            run_id=run_id, run_date=run_date, account_id=creds.account_of(b), bucket=b,
             sensitivity_score=score, label=label, objects_in_scope=stats.objects_in_scope,
             objects_sampled=agg.get("objects_sampled") or 0, objects_classified=stats.objects_classified,
             objects_sensitive=stats.objects_sensitive, objects_skipped=agg.get("objects_skipped") or 0,
@@ -185,7 +188,7 @@ def run_scan(spark, cfg: RunConfig, pack, run_id: str | None = None, progress=No
 
         t3 = time.monotonic()
         say("bucket posture")
-        posture.write_posture(spark, cfg, run_id, run_date, results, scope_buckets, bucket_errors, s3)
+        posture.write_posture(spark, cfg, run_id, run_date, results, scope_buckets, bucket_errors, creds)
         phases["posture"] = time.monotonic() - t3
 
     status_counts = {r["status"]: r["count"] for r in results.groupBy("status").count().collect()}
@@ -209,6 +212,8 @@ def run_scan(spark, cfg: RunConfig, pack, run_id: str | None = None, progress=No
         "findings": int(totals["f"] or 0),
         "buckets_in_scope": len(scope_buckets),
         "buckets_with_errors": len(bucket_errors),
+        "accounts_in_scope": len(cfg.account_ids()),
+        "accounts_unavailable": len(creds.errors),  # role not assumed or buckets not listable
         **selection.counters,
         **{k: int(v) for k, v in sorted(exec_stats.value.items())},
     }
@@ -216,7 +221,8 @@ def run_scan(spark, cfg: RunConfig, pack, run_id: str | None = None, progress=No
     phases["total"] = elapsed
     run_row = Row(
         run_id=run_id, run_date=run_date, run_name=cfg.run.name, status="SUCCEEDED",
-        message="; ".join(f"bucket {b}: {e}" for b, e in sorted(bucket_errors.items())) or None,
+        message="; ".join([*(f"account {a}: {e}" for a, e in sorted(creds.errors.items())),
+                           *(f"bucket {b}: {e}" for b, e in sorted(bucket_errors.items()))]) or None,
         started_at=started, finished_at=datetime.now(UTC), elapsed_seconds=elapsed,
         config_digest=cfg.digest(), rule_pack_digest=pack.digest, selector=cfg.detectors.selector,
         spark_version=spark.version, lakescan_version=_version(), counters=counters,
@@ -256,6 +262,7 @@ def run_scan(spark, cfg: RunConfig, pack, run_id: str | None = None, progress=No
         counters=counters, skipped_by_reason=skipped, findings_by_type=by_type,
         findings_by_severity=by_sev, buckets=[r.asDict() for r in score_rows],
         bucket_errors=bucket_errors, phase_seconds=phases, coverage=cov_report,
+        account_errors=dict(creds.errors),
     )
 
 

@@ -63,6 +63,8 @@ def print_summary(report: RunReport, console: Console | None = None) -> None:
             t.add_row(cv["bucket"], f"{cv['objects_covered']:,}/{cv['objects']:,}", f"{cv['pct_objects']:.1f}%",
                       f"{cv['pct_bytes']:.1f}%", "-" if age is None else f"{age:,.1f} days")
         console.print(t)
+    for account, err in sorted(getattr(report, "account_errors", {}).items()):  # multi-account
+        console.print(f"[yellow]account {account} could not be scanned: {err}[/]")
     for bucket, err in sorted(report.bucket_errors.items()):
         console.print(f"[yellow]bucket {bucket} could not be scanned: {err}[/]")
 

@@ -202,12 +202,13 @@ POLICY_FINDINGS = T.StructType([  # Macie's six Policy:IAMUser/* types (referenc
 
 TABLES: dict[str, tuple[T.StructType, tuple[str, ...], tuple[str, ...]]] = {
     # name: (schema, merge key, partition columns)
-    "object_results": (OBJECT_RESULTS, ("run_id", "bucket", "key"), ("run_date", "bucket")),
-    "findings": (FINDINGS, ("run_id", "bucket", "key"), ("run_date", "bucket")),
-    "bucket_scores": (BUCKET_SCORES, ("run_id", "bucket"), ("run_date",)),
+    # Bucket names are global, but keys name the account too (multi-account): (account_id, bucket).
+    "object_results": (OBJECT_RESULTS, ("run_id", "account_id", "bucket", "key"), ("run_date", "bucket")),
+    "findings": (FINDINGS, ("run_id", "account_id", "bucket", "key"), ("run_date", "bucket")),
+    "bucket_scores": (BUCKET_SCORES, ("run_id", "account_id", "bucket"), ("run_date",)),
     "scan_runs": (SCAN_RUNS, ("run_id",), ("run_date",)),
-    "bucket_inventory": (BUCKET_INVENTORY, ("run_id", "bucket"), ("run_date",)),
-    "policy_findings": (POLICY_FINDINGS, ("run_id", "bucket", "finding_type"), ("run_date",)),
+    "bucket_inventory": (BUCKET_INVENTORY, ("run_id", "account_id", "bucket"), ("run_date",)),
+    "policy_findings": (POLICY_FINDINGS, ("run_id", "account_id", "bucket", "finding_type"), ("run_date",)),
 }
 
 
@@ -215,6 +216,17 @@ def _is_delta(spark: SparkSession, path: str) -> bool:
     from delta.tables import DeltaTable
 
     return DeltaTable.isDeltaTable(spark, path)
+
+
+def add_missing_columns(spark: SparkSession, path: str, schema: T.StructType) -> list[str]:
+    """Add the nullable columns of `schema` an existing Delta table lacks (a table written by an
+    older lakescan, e.g. coverage before `account_id`); returns the columns added."""
+    have = {f.name for f in spark.read.format("delta").load(path).schema.fields}
+    missing = [f for f in schema.fields if f.name not in have and f.nullable]
+    if missing:
+        cols = ", ".join(f"`{f.name}` {f.dataType.simpleString()}" for f in missing)
+        spark.sql(f"ALTER TABLE delta.`{path}` ADD COLUMNS ({cols})")
+    return [f.name for f in missing]
 
 
 def merge_into(spark: SparkSession, df: DataFrame, name: str, path: str) -> None:
