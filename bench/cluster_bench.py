@@ -32,7 +32,9 @@ def _phases(warehouse: Path, run_id: str) -> dict[str, float]:
     """Read the run's phase timings from scan_runs with pyarrow (no extra Spark session)."""
     import pyarrow.dataset as ds
 
-    table = ds.dataset(str(warehouse / "scan_runs"), format="parquet", partitioning="hive").to_table()
+    # The data files hold every column (partition values too); one scan_runs row per run (a single MERGE).
+    table = ds.dataset(str(warehouse / "scan_runs"), format="parquet", partitioning=None,
+                       ignore_prefixes=["_delta_log", ".", "_"]).to_table(columns=["run_id", "phase_seconds"])
     for row in table.to_pylist():
         if row["run_id"] == run_id:
             return dict(row["phase_seconds"])
