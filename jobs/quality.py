@@ -15,7 +15,7 @@ from typing import Any
 
 from detectors.severity import FINDING_TYPES, MULTIPLE
 from jobs import posture
-from jobs.classify import NOT_SAMPLED
+from jobs.classify import BYTE_RANGES_SAMPLED, NOT_SAMPLED
 
 STATUSES = ["COMPLETE", "PARTIAL", "SKIPPED"]
 REASONS = sorted({
@@ -26,6 +26,7 @@ REASONS = sorted({
     "MALFORMED_FILE", "MALFORMED_OR_FILE_SIZE_EXCEEDS_LIMIT", "UNABLE_TO_PARSE_FILE",
     "UNSUPPORTED_FILE_TYPE_EXCEPTION", "NO_SUCH_BUCKET_AVAILABLE", "OBJECT_VERSION_MISMATCH",
     "SOURCE_OBJECT_NO_LONGER_AVAILABLE", "PERMISSION_DENIED", "TIME_CUT_OFF_REACHED", NOT_SAMPLED,
+    BYTE_RANGES_SAMPLED,
 })
 SEVERITIES = ["Low", "Medium", "High"]
 SENSITIVE_TYPES = sorted([*FINDING_TYPES.values(), MULTIPLE])
@@ -64,7 +65,7 @@ def _suites(counts: dict[str, int]) -> dict[str, list[Any]]:
     n_objects = counts.get("objects_in_scope", 0)
     return {
         "object_results": [
-            *not_null("run_id", "run_date", "bucket", "key", "status"),
+            *not_null("run_id", "run_date", "account_id", "bucket", "key", "status"),
             gxe.ExpectCompoundColumnsToBeUnique(column_list=["bucket", "key"]),
             gxe.ExpectTableRowCountToEqual(value=n_objects),
             in_set("status", STATUSES), in_set("reason", REASONS), in_set("severity", SEVERITIES),
@@ -73,7 +74,7 @@ def _suites(counts: dict[str, int]) -> dict[str, list[Any]]:
             gxe.ExpectColumnValuesToBeBetween(column="detection_count", min_value=0),
         ],
         "findings": [
-            *not_null("finding_id", "run_id", "run_date", "bucket", "key", "finding_type", "severity"),
+            *not_null("finding_id", "run_id", "run_date", "account_id", "bucket", "key", "finding_type", "severity"),
             gxe.ExpectColumnValuesToBeUnique(column="finding_id"),
             gxe.ExpectCompoundColumnsToBeUnique(column_list=["bucket", "key"]),
             gxe.ExpectTableRowCountToEqual(value=counts.get("sensitive_objects", 0)),
@@ -83,7 +84,7 @@ def _suites(counts: dict[str, int]) -> dict[str, list[Any]]:
             gxe.ExpectColumnValuesToBeBetween(column="total_count", min_value=1),
         ],
         "bucket_scores": [
-            *not_null("run_id", "run_date", "bucket", "sensitivity_score", "label"),
+            *not_null("run_id", "run_date", "account_id", "bucket", "sensitivity_score", "label"),
             gxe.ExpectColumnValuesToBeUnique(column="bucket"),
             gxe.ExpectTableRowCountToEqual(value=counts.get("buckets_in_scope", 0)),
             gxe.ExpectColumnValuesToBeBetween(column="sensitivity_score", min_value=-1, max_value=100),
@@ -97,7 +98,7 @@ def _suites(counts: dict[str, int]) -> dict[str, list[Any]]:
             in_set("status", RUN_STATUSES),
         ],
         "bucket_inventory": [
-            *not_null("run_id", "run_date", "bucket", "effective_permission", "encryption_type",
+            *not_null("run_id", "run_date", "account_id", "bucket", "effective_permission", "encryption_type",
                       "allows_unencrypted_object_uploads", "shared_access"),
             gxe.ExpectColumnValuesToBeUnique(column="bucket"),
             gxe.ExpectTableRowCountToEqual(value=counts.get("buckets_in_scope", 0)),
@@ -111,7 +112,8 @@ def _suites(counts: dict[str, int]) -> dict[str, list[Any]]:
             gxe.ExpectColumnPairValuesToBeEqual(column_A="object_count", column_B="_scores_objects_in_scope"),
         ],
         "policy_findings": [
-            *not_null("finding_id", "run_id", "run_date", "bucket", "finding_type", "severity", "trigger"),
+            *not_null("finding_id", "run_id", "run_date", "account_id", "bucket", "finding_type", "severity",
+                      "trigger"),
             gxe.ExpectCompoundColumnsToBeUnique(column_list=["bucket", "finding_type"]),
             in_set("finding_type", list(posture.POLICY_SEVERITY)),
             in_set("trigger", [posture.INITIAL_STATE, posture.CHANGED]),

@@ -142,11 +142,12 @@ def test_the_scan_job_reads_planned_ranges(spark, moto_server, s3_client, tmp_pa
     s3_client.put_object(Bucket=lake, Key="logs/big.log", Body=big)
     s3_client.put_object(Bucket=lake, Key="logs/small.log", Body=_lines_at([0], 100))
     cfg = make_config(moto_server.endpoint_url, tmp_path, f'scope.buckets=["{lake}"]', "posture.enabled=false",
-                      "quality.gate=false", f"sampling.range_threshold_bytes={size // 2}",
+                      f"sampling.range_threshold_bytes={size // 2}",
                       f"sampling.range_head_bytes={HEAD}", f"sampling.range_count={COUNT}",
                       f"sampling.range_bytes={SPAN}")
 
-    run_scan(spark, cfg, _pack_for(cfg), run_id="ranges-1")
+    report = run_scan(spark, cfg, _pack_for(cfg), run_id="ranges-1")
+    assert report.status == "SUCCEEDED"  # the quality gate knows BYTE_RANGES_SAMPLED
 
     rows = {r["key"]: r for r in spark.read.format("delta").load(cfg.output.table("object_results"))
             .where(F.col("run_id") == "ranges-1").collect()}
