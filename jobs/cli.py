@@ -115,12 +115,12 @@ def s3_serve(config_path: str | None, overrides: tuple[str, ...]) -> None:
 
     cfg = _load(config_path, overrides)
     server = MotoServer(cfg.server)
-    try:
-        server.start()
-    except S3ServerError as e:
-        raise click.ClickException(str(e)) from None
-    click.echo(f"S3 endpoint {server.endpoint_url} (Ctrl-C to stop)")
-    try:
+    try:  # Ctrl-C at any point, even while the server is still starting, stops it
+        try:
+            server.start()
+        except S3ServerError as e:
+            raise click.ClickException(str(e)) from None
+        click.echo(f"S3 endpoint {server.endpoint_url} (Ctrl-C to stop)")
         while server.proc and server.proc.poll() is None:
             time.sleep(0.5)
     except KeyboardInterrupt:

@@ -57,7 +57,7 @@ def test_register_creates_then_updates_tables_in_glue(moto_server):
     t = got["policy_findings"]
     assert t["Parameters"]["table_type"] == "DELTA"
     assert t["StorageDescriptor"]["Location"] == "s3://lake-tables/lakescan/policy_findings"
-    assert t["Parameters"]["lakescan.merge_key"] == "run_id,bucket,finding_type"
+    assert t["Parameters"]["lakescan.merge_key"] == "run_id,account_id,bucket,finding_type"
 
 
 @pytest.mark.integration
