@@ -277,7 +277,9 @@ def term_column(term: ScopeTerm):
     if term.key == "OBJECT_TAG":
         hit = F.lit(False)
         for tv in term.tag_values:
-            present = F.coalesce(F.map_contains_key(F.col("tags"), F.lit(tv.key)), F.lit(False))
+            # S3 tag values are strings ("" at least), so a null lookup means the key is absent; this also
+            # runs on Spark 3.5, whose map_contains_key takes no Column
+            present = F.coalesce(F.col("tags").getItem(tv.key).isNotNull(), F.lit(False))
             hit = hit | (present if tv.value is None
                          else present & (F.col("tags").getItem(tv.key) == F.lit(tv.value)))
         return hit if c == "EQ" else ~hit

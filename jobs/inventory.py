@@ -232,8 +232,13 @@ def report_file(rows: list[dict[str, Any]], fmt: str, gz: bool = True) -> bytes:
     buf = io.BytesIO()
     table = _arrow_table(rows)
     if fmt == "ORC":
+        import pyarrow as pa
         from pyarrow import orc
 
+        # S3 writes ORC `last_modified_date` as a plain ORC timestamp (UTC wall time); a tz-aware arrow column
+        # would become ORC's "timestamp with local time zone", which Spark 3.5 cannot read
+        i = table.schema.get_field_index("last_modified_date")
+        table = table.set_column(i, "last_modified_date", table.column(i).cast(pa.timestamp("ms")))
         orc.write_table(table, buf)
     else:
         import pyarrow.parquet as pq
