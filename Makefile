@@ -39,8 +39,8 @@ $(STAMP35): setup.py
 setup-spark35: $(STAMP35) ## The same for the Spark 3.5 line (EMR 7, Glue 5) in .venv35
 	@$(PY35) -m jobs.jars fetch
 
-test-spark35: setup-spark35 ## Run the integration tests on pyspark 3.5 + delta-spark 3.3
-	$(PY35) -m pytest -q -m "spark or integration" $(PYTEST_ARGS)
+test-spark35: setup-spark35 ## Run the Spark and integration tests on pyspark 3.5 + delta-spark 3.3 (not the standalone-cluster ones)
+	$(PY35) -m pytest -q -m "(spark or integration) and not cluster" $(PYTEST_ARGS)
 
 demo: setup ## Start the embedded S3, seed the sample lake, run the nightly job, print the summary
 	$(VENV)/bin/lakescan demo run --config $(CONFIG)
