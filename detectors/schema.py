@@ -11,7 +11,7 @@ import regex
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from detectors.macie_regex import check_macie_regex
-from detectors.severity import SEVERITY_CLASSES
+from detectors.severity import SEVERITY_CLASSES_ALL
 
 __all__ = [
     "CANDIDATE_CLASSES",
@@ -46,7 +46,7 @@ FlagName = Literal["ignorecase", "multiline", "dotall", "verbose", "ascii"]
 CANDIDATE_CLASSES = ("digits", "card_digits", "iban", "ipv4", "name")
 CandidateName = Literal["digits", "card_digits", "iban", "ipv4", "name", "lone_name"]
 NORMALIZERS = ("none", "digits", "alnum", "alnum_upper", "lower")
-SeverityClass = Literal[tuple(SEVERITY_CLASSES)]  # type: ignore[valid-type]
+SeverityClass = Literal[SEVERITY_CLASSES_ALL]  # type: ignore[valid-type]
 Category = Literal["CREDENTIALS", "FINANCIAL_INFORMATION", "PERSONAL_INFORMATION"]
 
 

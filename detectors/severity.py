@@ -15,7 +15,9 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "FINDING_TYPES",
     "SEVERITIES",
+    "CONTEXT",
     "SEVERITY_CLASSES",
+    "SEVERITY_CLASSES_ALL",
     "classify_counts",
     "custom_severity",
     "severity_for_count",
@@ -41,6 +43,10 @@ SEVERITY_CLASSES: dict[str, tuple[str, str, str]] = {
     "gps": (LOW, MEDIUM, MEDIUM),
     "vin": (LOW, LOW, MEDIUM),
 }
+#: lakescan's own class for context identifiers (a date, a lone given name): detected and counted in the
+#: object's results, but never a finding or a sensitive object on their own
+CONTEXT = "context"
+SEVERITY_CLASSES_ALL = (*SEVERITY_CLASSES, CONTEXT)
 
 FINDING_TYPES = {
     "PERSONAL_INFORMATION": "SensitiveData:S3Object/Personal",
@@ -53,7 +59,7 @@ MULTIPLE = "SensitiveData:S3Object/Multiple"
 
 def severity_for_count(severity_class: str, count: int) -> str | None:
     """Severity of ``count`` occurrences of a managed type of the given class (None when count < 1)."""
-    if count < 1:
+    if count < 1 or severity_class == CONTEXT:
         return None
     low, mid, high = SEVERITY_CLASSES[severity_class]
     if count == 1:

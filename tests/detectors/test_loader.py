@@ -47,7 +47,8 @@ def test_good_rule_loads_and_detects(tmp_path):
     ("  macie: false\n", "  macie: false\n  colour: red\n", "FILE: TEST_RULE: colour: unknown key"),
     ("severity: personal", "severity: huge",
      ("FILE: TEST_RULE: severity: Input should be 'credentials', 'bank_or_card', 'cc_expiration', 'cvv', "
-     "'phi', 'udi', 'national_id', 'org_tax_id', 'passport', 'transport_card', 'personal', 'gps' or 'vin'")),
+     "'phi', 'udi', 'national_id', 'org_tax_id', 'passport', 'transport_card', 'personal', 'gps', 'vin' or "
+     "'context'")),
     ("{terms: [widget]}", "{terms: [widget], distance: 301}",
      "FILE: TEST_RULE: keywords.distance: Input should be less than or equal to 300"),
     ("{terms: [widget]}", "{terms: [widget], proximity: 3}", "FILE: TEST_RULE: keywords.proximity: unknown key"),

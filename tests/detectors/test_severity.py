@@ -47,6 +47,18 @@ def test_classify_counts_personal_financial_credentials_multiple():
     assert classify_counts({"EMAIL_ADDRESS": 0}, pack) is None
 
 
+def test_context_identifiers_are_never_a_finding_on_their_own():
+    pack = load_pack(selector="ALL")
+    context = {r.id for r in pack.rules if r.severity == "context"}
+    assert {"DATE", "DATE_TIME", "SINGLE_NAME"} <= context
+    assert severity_for_count("context", 1) is None and severity_for_count("context", 500) is None
+    assert classify_counts({"DATE": 300, "SINGLE_NAME": 4}, pack) is None
+    # next to a real type they change neither its finding type nor its severity
+    assert classify_counts({"DATE": 300, "USA_SOCIAL_SECURITY_NUMBER": 1}, pack) == (
+        "SensitiveData:S3Object/Personal", "High")
+    assert classify_counts({"DATE": 300, "EMAIL_ADDRESS": 1}, pack) == ("SensitiveData:S3Object/Personal", "Low")
+
+
 def test_classify_counts_unknown_type_raises():
     with pytest.raises(KeyError, match="NOPE"):
         classify_counts({"NOPE": 1}, load_pack())
