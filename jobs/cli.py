@@ -13,6 +13,7 @@ Heavy imports (pyspark) happen inside the commands that need them, so `detect` s
 """
 from __future__ import annotations
 
+import signal
 import sys
 import time
 
@@ -114,6 +115,10 @@ def s3_serve(config_path: str | None, overrides: tuple[str, ...]) -> None:
     from jobs.s3 import MotoServer, S3ServerError
 
     cfg = _load(config_path, overrides)
+    # A process started in the background by a non-interactive shell (`lakescan s3 serve &`) inherits
+    # SIGINT as ignored, and Python then never raises KeyboardInterrupt: take Ctrl-C (and SIGTERM) back.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     server = MotoServer(cfg.server)
     try:  # Ctrl-C at any point, even while the server is still starting, stops it
         try:
