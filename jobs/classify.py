@@ -108,6 +108,13 @@ class S3Body(io.RawIOBase):
         super().close()
 
 
+def ranged_get(client, bucket: str, key: str, etag: str, start: int, end: int) -> tuple[bytes, str | None]:
+    """Bytes start..end (inclusive) of the listed version (If-Match its ETag) and the version id."""
+    resp = client.get_object(Bucket=bucket, Key=key, Range=f"bytes={start}-{end}",
+                             IfMatch=f'"{etag}"' if etag else "*")
+    return resp["Body"].read(), resp.get("VersionId")
+
+
 class S3RangeFile(io.RawIOBase):
     """A seekable view of one object version by ranged GETs (for zip, docx, xlsx, pdf, parquet, orc)."""
 
@@ -135,9 +142,7 @@ class S3RangeFile(io.RawIOBase):
             return 0
         end = min(self.size, self.pos + len(b)) - 1
         try:
-            resp = self.client.get_object(Bucket=self.bucket, Key=self.key, Range=f"bytes={self.pos}-{end}",
-                                          IfMatch=f'"{self.etag}"' if self.etag else "*")
-            data = resp["Body"].read()
+            data, _ = ranged_get(self.client, self.bucket, self.key, self.etag, self.pos, end)
         except Exception as e:
             self.counter.failed = self.counter.failed or e
             raise
@@ -177,13 +182,11 @@ class RangedLines(io.RawIOBase):
         start, end = self.ranges[self._next]  # inclusive end
         self._next += 1
         try:
-            resp = self.client.get_object(Bucket=self.bucket, Key=self.key, Range=f"bytes={start}-{end}",
-                                          IfMatch=f'"{self.etag}"' if self.etag else "*")
-            data = resp["Body"].read()
+            data, version = ranged_get(self.client, self.bucket, self.key, self.etag, start, end)
         except Exception as e:
             self.failed = self.failed or e
             raise
-        self.version = self.version or resp.get("VersionId")
+        self.version = self.version or version
         self.count += len(data)
         if end + 1 < self.size:             # the range stops inside the object: drop the partial last line
             cut = data.rfind(b"\n")
@@ -251,9 +254,7 @@ def classify_ranges(client, bucket: str, key: str, etag: str, size: int, ranges,
     from jobs.formats.sniff import sniff
 
     body = RangedLines(client, bucket, key, etag, size, [(r["start"], r["length"]) for r in ranges])
-    kind, _ = sniff(body.peek_head(4096), key)
-    if body.failed is not None:
-        raise body.failed
+    kind, _ = sniff(body.peek_head(4096), key)  # a failed GET raises here
     if kind not in RANGE_TEXTUAL:
         return None
     name = key if kind in RANGE_READERS else key + ".txt"
