@@ -78,7 +78,7 @@ def render(out: dict, scale: int, selector: str) -> str:
         "## Standalone cluster: 1 worker vs 2 workers (`python -m bench.cluster_bench`)",
         "",
         f"- machine: {report.machine_line()}",
-        f"- command: `{report.command_line('bench.cluster_bench')} --scale {scale} --selector {selector}`; "
+        f"- command: `{report.command_line('bench.cluster_bench')}` (scale {scale}, selector {selector}); "
         f"date: {report.now_utc()}; rev {report.git_rev()}",
         f"- workload: the demo lake x{scale} ({out['objects']} objects) on a moto S3 on 127.0.0.1, "
         f"selector {selector}; each worker has 1 core and 2 GiB; target speed-up >= 1.8x",
