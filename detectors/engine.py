@@ -98,6 +98,7 @@ def _normalise(value: str, how: str) -> str:
 
 
 _ALNUM_RUN = re.compile(r"[^\W_]+")
+_WORD_START = re.compile(r"(?<!\w)[^\W\d_]")  # a letter not preceded by a letter, digit or underscore
 
 
 _ASCII_ALNUM_STAR_BYTES = bytes(42 if chr(c).isascii() and chr(c).isalnum() else c for c in range(256))
@@ -347,6 +348,7 @@ class _CRule:
         "anchor_filter",
         "anchors",
         "at_hit",
+        "at_words",
         "candidate",
         "category",
         "conf_kw",
@@ -380,7 +382,9 @@ class _CRule:
         self.patterns = tuple((p.name, p.compiled()) for p in rule.patterns)
         self.value_group = tuple("value" in c.groupindex for _, c in self.patterns)
         self.at_hit = tuple(p.at_hit for p in rule.patterns)
-        self.all_at_hit = all(self.at_hit)
+        self.at_words = tuple(p.at_words for p in rule.patterns)
+        # no windows are needed when every pattern is tried at hits or at the words of candidate spans
+        self.all_at_hit = all(a or w for a, w in zip(self.at_hit, self.at_words))
         # at_hit patterns: per hit text (e.g. "webhook", "Key"), can the pattern start there at all?
         # (``regex`` partial match of the hit text alone; lazily filled). Not for patterns whose first
         # assertions need the text before the hit (positive look-behind, \B).
@@ -410,7 +414,7 @@ class _CRule:
         self.max_det = rule.max_detections
         self.mask_keep = rule.mask_keep
         # windowed patterns: literals one of which every match contains (None: no such prefilter)
-        self.required = tuple(None if p.at_hit else _window_prefilter(p.regex) for p in rule.patterns)
+        self.required = tuple(None if p.at_hit or p.at_words else _window_prefilter(p.regex) for p in rule.patterns)
 
 
 class _CCustom:
@@ -766,10 +770,16 @@ class Engine:
         seen: set[tuple[int, int]] = set()
         dead: set = set()
         hit_starts = None
+        word_starts = None
         win_text = None  # lowercased window texts (None: not ASCII), built for the first prefiltered pattern
         for pi, (_, pat) in enumerate(cr.patterns):
             use_group = cr.value_group[pi]
-            if cr.at_hit[pi] and (kws or anchors or cands):
+            if cr.at_words[pi]:
+                # a value overlapping a candidate span starts at one of its words (see schema.Pattern.at_words)
+                if word_starts is None:
+                    word_starts = sorted({m.start() for s, e in cands for m in _WORD_START.finditer(text, s, e)})
+                matches = self._match_at(pat, text, word_starts, pi, timeouts, dead) if word_starts else ()
+            elif cr.at_hit[pi] and (kws or anchors or cands):
                 ok = cr.start_ok[pi]
                 if ok is None:
                     if hit_starts is None:
@@ -1048,7 +1058,7 @@ def _near(starts: list[int], hits, s: int, e: int, distance: int, max_len: int) 
 
 
 def _fast_signature(rule: Rule) -> tuple:
-    return (rule.candidate, tuple((p.regex, p.at_hit) for p in rule.patterns), tuple(rule.validators),
+    return (rule.candidate, tuple((p.regex, p.at_hit, p.at_words) for p in rule.patterns), tuple(rule.validators),
             tuple(rule.allow.regexes), rule.keywords is None and not rule.anchors)
 
 
@@ -1140,11 +1150,11 @@ def _fast_card_digits(eng: Engine, cr: _CRule, text: str, cands, found: list, ti
 _FAST_PATHS = {
     ("ipv4",
      ((r"(?<![\w.-])(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?:\.(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}(?![\w-]|\.\d)",
-       True),),
+       True, False),),
      ("ipv4",), (r"(?:\d+\.){3}0", r"255\.\d+\.\d+\.\d+"), True): _fast_ipv4,
     ("card_digits",
      ((r"(?<![\w\-]|\d[ ])(?=4|5[0-5]|2[2-7]|3[04-9]|6(?:011|2|4[4-9]|5))\d(?:[ \-]?\d){12,18}(?![\d]|[ \-]\d)",
-       False),),
+       False, False),),
      ("card_number",), (), True): _fast_card_digits,
 }
 

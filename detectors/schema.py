@@ -85,9 +85,15 @@ class Pattern(_Strict):
     regex: str = Field(min_length=1)
     flags: tuple[FlagName, ...] = ()
     at_hit: bool = False
+    # tried at the start of every word (a letter after a non-word character) inside the rule's candidate
+    # spans instead of across windows: for zero-width, look-ahead patterns whose value starts at a word of
+    # a candidate (NAME). Needs ``candidate`` on the rule.
+    at_words: bool = False
 
     @model_validator(mode="after")
     def _compiles(self) -> Pattern:
+        if self.at_hit and self.at_words:
+            raise ValueError("@at_words@a pattern is either at_hit or at_words, not both")
         flags = 0
         for f in self.flags:
             flags |= FLAGS[f]
@@ -209,6 +215,9 @@ class Rule(_Strict):
             raise ValueError("@candidate@only used when keywords are not required; remove it")
         if self.keywords is not None and self.keywords.fields_only and not self.keywords.required:
             raise ValueError("@keywords.fields_only@needs keywords.required: true")
+        if any(p.at_words for p in self.patterns) and (self.candidate is None or self.anchors):
+            raise ValueError("@patterns@at_words patterns need a candidate class and no anchors (they are tried at "
+                             "the words of the candidate spans)")
         return self
 
     @property

@@ -97,3 +97,40 @@ def test_at_hit_start_precheck_keeps_results(tmp_path):
     for _ in range(2):  # second round from the start cache
         assert [text[d.start:d.end] for d in eng.detect(text)] == ["abcdef123456", "zzzzzzzz9", "yyyyyyyy1"]
     assert eng.rules[0].start_ok[0] == {"webhook": False, "token": True, "TOKEN": True, "Token": True}
+
+
+def test_at_words_patterns_equal_windowed_search(tmp_path):
+    """NAME's patterns are tried only at the words of the name candidate spans (``at_words``) instead of
+    across windows: same detections as the windowed search, including values that start at the second or
+    third word of a candidate (``Dear John Smith`` -> ``John Smith``)."""
+    import yaml
+
+    from detectors import load_rules
+
+    (name,) = [r for r in load_rules() if r.id == "NAME"]
+    assert all(p.at_words for p in name.patterns)
+    rec = name.model_dump(mode="json", exclude_none=True)
+    windowed = {**rec, "id": "NAME_WINDOWED", "patterns": [{**p, "at_words": False} for p in rec["patterns"]]}
+    files = []
+    for r in (rec, windowed):
+        f = tmp_path / f"{r['id']}.yaml"
+        f.write_text(yaml.safe_dump([r], allow_unicode=True), encoding="utf-8")
+        files.append(f)
+    a = get_engine(load_pack("ALL", rule_files=[files[0]]), KEY)
+    b = get_engine(load_pack("ALL", rule_files=[files[1]]), KEY)
+    rng = random.Random(3)
+    words = ["Dear", "John", "Smith", "Mary", "Ann", "Laura", "Carvalho", "Intel", "Mac", "Street", "D.", "P",
+             "Faina", "Yefremova", "McConnan", "Hannah", "the", "and", "x", "1", "-", ".", "\n", "Łukasz",
+             "Wiśniewski", "Olga", "Hrytsenko", "Avenue", "Entertainment", "Weekly"]
+    texts = [s.text for s in (*name.samples.positive, *name.samples.negative)]
+    texts += ["Dear John Smith", "Dear Mary Ann Smith and x", "Mozilla (Intel Mac OS X) Laura Carvalho-Faina Olga"]
+    for _ in range(1500):
+        texts.append("".join(rng.choice(words) + rng.choice([" ", " ", "", ", ", "-"])
+                             for _ in range(rng.randint(1, 12))))
+    texts.append(" ".join(texts))
+    found = 0
+    for text in texts:
+        got = [(d.start, d.end, d.value_hash) for d in a.detect(text)]
+        assert got == [(d.start, d.end, d.value_hash) for d in b.detect(text)], text
+        found += len(got)
+    assert found > 500

@@ -72,6 +72,10 @@ def test_good_rule_loads_and_detects(tmp_path):
     ("  macie: false\n", "  macie: false\n  candidate: hex\n",
      "FILE: TEST_RULE: candidate: Input should be 'digits', 'card_digits', 'iban', 'ipv4', 'name' or "
      "'lone_name'"),
+    ("regex: 'W-\\d{4}'}", "regex: 'W-\\d{4}', at_hit: true, at_words: true}",
+     "FILE: TEST_RULE: patterns[0].at_words: a pattern is either at_hit or at_words, not both"),
+    ("regex: 'W-\\d{4}'}", "regex: 'W-\\d{4}', at_words: true}",
+     "FILE: TEST_RULE: patterns: at_words patterns need a candidate class and no anchors"),
 ])
 def test_loader_error_names_file_rule_and_field(tmp_path, old, new, message):
     assert old in GOOD
