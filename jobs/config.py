@@ -434,9 +434,6 @@ class RunConfig(_Strict):
     def _accounts_consistent(self) -> RunConfig:
         if not self.accounts:
             return self
-        if self.scope.source == "inventory":
-            raise ValueError("accounts: works with scope.source=list only (S3 Inventory reports are not "
-                             "mapped to accounts yet)")
         if self.scope.buckets:
             raise ValueError("with accounts:, list each account's buckets under accounts[].buckets, "
                              "not in scope.buckets (scope.exclude_buckets and scope.bucket_criteria "

@@ -417,6 +417,18 @@ def resolve_accounts(cfg: RunConfig, creds: AccountCredentials, check: bool = Tr
     return scopes, errors, excluded
 
 
+def inventory_gaps(scopes: list[tuple[str, str]], infos: list[dict[str, Any]], known: set[str]
+                   ) -> tuple[dict[str, str], dict[str, str]]:
+    """Multi-account inventory runs: (bucket errors, buckets out of scope) the reports leave.
+
+    A bucket in an account's scope without an inventory report is the error ``NoInventoryReport`` (its
+    objects were never enumerated); a report whose source bucket is in no account's scope is out of
+    scope, ``not_in_accounts`` (counted in ``buckets_excluded`` and listed by ``lakescan plan``)."""
+    sources = {i["source_bucket"] for i in infos if i["source_bucket"]}
+    errors = {b: "NoInventoryReport" for b, _ in scopes if b not in sources}
+    return errors, {b: "not_in_accounts" for b in sources if b not in known}
+
+
 def enumerate_scope(spark, cfg: RunConfig, s3: dict[str, Any] | AccountCredentials) -> Enumeration:
     """`s3`: the job's client kwargs (roles of `accounts:` are assumed here), or credentials already
     resolved by `jobs.s3.account_credentials`."""
@@ -429,14 +441,26 @@ def enumerate_scope(spark, cfg: RunConfig, s3: dict[str, Any] | AccountCredentia
     creds = s3 if isinstance(s3, AccountCredentials) else account_credentials(cfg, s3)
     # what executors get: one account's kwargs, or every account's (bucket -> account routing)
     s3 = creds if creds.multi else creds.kwargs[creds.default_account]
-    if cfg.scope.source == "inventory":  # single account (the config refuses inventory with accounts:)
+    if cfg.scope.source == "inventory":
         from jobs.inventory import read_inventory
 
-        scopes, bucket_errors, excluded = resolve_buckets(cfg, s3, check=False)
-        listed, _info = read_inventory(spark, cfg, s3, scopes, excluded)
-        if not cfg.scope.buckets:  # the report's source buckets are the scope
-            scopes = sorted({(i["source_bucket"], "") for i in _info
-                             if i["source_bucket"] and i["source_bucket"] not in excluded})
+        if creds.multi:
+            # the reports are read with the job's own credentials (a central inventory destination); each
+            # report's source bucket belongs to the account that lists it (accounts[].buckets, or ListBuckets
+            # with the account's role); the objects are then read with that account's role
+            scopes, bucket_errors, excluded = resolve_accounts(cfg, creds, check=False)
+            scopes = [(b, p) for b, p in scopes if b not in bucket_errors]
+            listed, _info = read_inventory(spark, cfg, creds.own, scopes, excluded, accounts=True)
+            gaps, outside = inventory_gaps(scopes, _info, set(creds.bucket_account) | set(excluded))
+            bucket_errors.update(gaps)
+            excluded.update(outside)
+            scopes = [(b, p) for b, p in scopes if b not in bucket_errors]
+        else:
+            scopes, bucket_errors, excluded = resolve_buckets(cfg, s3, check=False)
+            listed, _info = read_inventory(spark, cfg, s3, scopes, excluded)
+            if not cfg.scope.buckets:  # the report's source buckets are the scope
+                scopes = sorted({(i["source_bucket"], "") for i in _info
+                                 if i["source_bucket"] and i["source_bucket"] not in excluded})
         # Not cached: re-reading columnar files is cheaper than holding billions of rows.
         listed = listed.withColumn("error", F.lit(None).cast("string"))
         n_pieces, driver_calls = len(_info), 0

@@ -142,8 +142,12 @@ def _frame(spark, info: dict[str, Any]):
 
 
 def read_inventory(spark, cfg: RunConfig, s3: dict[str, Any], scopes: list[tuple[str, str]],
-                   excluded: dict[str, str]):
-    """(objects DataFrame, manifest infos). Bucket scope (list, criteria, prefixes) is applied here."""
+                   excluded: dict[str, str], accounts: bool = False):
+    """(objects DataFrame, manifest infos). Bucket scope (list, criteria, prefixes) is applied here.
+
+    `s3`: the credentials that read the manifests (Spark reads the report files through s3a).
+    `accounts` (multi-account): `scopes` are the accounts' resolved buckets (criteria already applied),
+    and only their rows are kept."""
     from functools import reduce
 
     from pyspark.sql import functions as F
@@ -159,13 +163,13 @@ def read_inventory(spark, cfg: RunConfig, s3: dict[str, Any], scopes: list[tuple
         except Exception:  # noqa: BLE001 - no tag set, or another account's bucket
             return {}
 
-    for src in {i["source_bucket"] for i in infos if i["source_bucket"]} - set(excluded):
+    for src in ({i["source_bucket"] for i in infos if i["source_bucket"]} - set(excluded)) if not accounts else ():
         reason = "exclude_buckets" if src in cfg.scope.exclude_buckets else bucket_in_criteria(cfg, src, tags_of)
         if reason:
             excluded[src] = reason
     frames = [_frame(spark, i) for i in infos]
     df = reduce(lambda a, b: a.unionByName(b), frames)
-    if cfg.scope.buckets:
+    if cfg.scope.buckets or accounts:
         cond = F.lit(False)
         for bucket, prefix in scopes:
             c = F.col("bucket") == bucket

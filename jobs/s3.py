@@ -155,6 +155,7 @@ class AccountCredentials:
     bucket_account: dict[str, str] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
     multi: bool = False
+    own: dict[str, Any] | None = None  # the job's own credentials (S3 Inventory manifests, multi-account)
 
     def account_of(self, bucket: str) -> str:
         return self.bucket_account.get(bucket, self.default_account)
@@ -179,7 +180,7 @@ def account_credentials(cfg: RunConfig, base: dict[str, Any] | None = None) -> A
     if not cfg.accounts:
         return AccountCredentials(cfg.run.account_id, {cfg.run.account_id: base})
     sts = {**sts_client_kwargs(cfg.s3), **{k: v for k, v in base.items() if k in _CRED_KEYS}}
-    out = AccountCredentials(cfg.run.account_id, {}, multi=True)
+    out = AccountCredentials(cfg.run.account_id, {}, multi=True, own=base)
     for a in cfg.accounts:
         if a.role_arn is None:
             out.kwargs[a.account_id] = base

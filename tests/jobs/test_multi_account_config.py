@@ -97,10 +97,10 @@ def test_scope_buckets_must_move_under_the_accounts():
         _accounts({"account_id": "111111111111", "role_arn": ROLE_A}, extra=('scope.buckets=["a"]',))
 
 
-def test_inventory_source_is_not_combined_with_accounts():
-    with pytest.raises(JobConfigError, match="scope.source=list only"):
-        _accounts({"account_id": "111111111111", "role_arn": ROLE_A},
-                  extra=("scope.source=inventory", 'scope.inventory.manifests=["s3://inv/m.json"]'))
+def test_inventory_source_combines_with_accounts():
+    cfg = _accounts({"account_id": "111111111111", "role_arn": ROLE_A, "buckets": ["a"]},
+                    extra=("scope.source=inventory", 'scope.inventory.manifests=["s3://inv/m.json"]'))
+    assert cfg.scope.source == "inventory" and cfg.account_ids() == ("111111111111",)
 
 
 def test_output_inside_a_scanned_account_bucket_is_refused():
