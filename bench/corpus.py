@@ -485,9 +485,13 @@ def prose_line(rng: random.Random) -> str:
 
 
 # ----------------------------------------------------------------------------------------- assembly
+# share of each format's blocks in the corpus (percent; CSV blocks pick one of CSV_SCHEMAS)
+BLOCK_WEIGHTS = {"log": 40, "csv": 20, "json": 25, "prose": 15}
+
+
 def _blocks(rng: random.Random):
     """Yield (header_line_or_None, line_generator) for the next block of one format."""
-    kind = rng.choices(["log", "csv", "json", "prose"], weights=[40, 20, 25, 15])[0]
+    kind = rng.choices(list(BLOCK_WEIGHTS), weights=list(BLOCK_WEIGHTS.values()))[0]
     if kind == "log":
         return None, log_line
     if kind == "json":

@@ -179,6 +179,75 @@ def profile(engine, pieces: list[str], top: int = 25) -> None:
         print(f"  {secs * 1000 / max(total_mb, 1e-9):8.2f} ms/MB  {rid}  ({stats['hits:' + rid]} hits)")
 
 
+def breakdown(engine, seed: int, size_mb: float = 2.0) -> list[dict]:
+    """Where one core's time goes, per text format of the low corpus: ``size_mb`` of that format alone
+    (same generators), its MB/s, and the CPU ms per MB of the three stages of ``detect()`` - the literal
+    (automaton) pass, the candidate passes of the anchorless families, and the rest (rule patterns in
+    their windows, validators, overlap resolution, masked excerpts and keyed hashes) - with the rules
+    that take longest. Stages are timed by calling them alone, the rest is the total minus both."""
+    import random
+
+    from bench import corpus as K
+
+    formats = [("logs (access + application)", K.log_line, K.BLOCK_WEIGHTS["log"]),
+               ("JSON Lines", K.json_line, K.BLOCK_WEIGHTS["json"]),
+               ("prose", K.prose_line, K.BLOCK_WEIGHTS["prose"])]
+    formats += [(f"CSV `{header.split(',')[0]},{header.split(',')[1]},…`", row,
+                 K.BLOCK_WEIGHTS["csv"] / len(K.CSV_SCHEMAS)) for header, row in K.CSV_SCHEMAS]
+    out = []
+    for label, gen, weight in formats:
+        rng = random.Random(seed)
+        lines, n = [], 0
+        while n < size_mb * MB:
+            line = gen(rng)
+            lines.append(line)
+            n += len(line.encode("utf-8")) + 1
+        text = "\n".join(lines)
+        pieces = chunks(text, 1 << 20)
+        mb = len(text.encode("utf-8")) / MB
+        engine.detect(pieces[0][:4096])
+        cpu = time.process_time
+        t = cpu()
+        dets = sum(len(engine.detect(p)) for p in pieces)
+        total = cpu() - t
+        lit = cand = 0.0
+        for p in pieces:
+            t = cpu()
+            engine._hits(p, None)
+            lit += cpu() - t
+            ascii_text = p.encode("ascii", "replace")
+            t = cpu()
+            for cls, _idxs in engine._candidates:
+                cls.spans(p, ascii_text)
+            cand += cpu() - t
+        stats: Counter = Counter()
+        for p in pieces:
+            engine.detect(p, stats=stats)
+        rules = sorted(((v, k[len("seconds:"):]) for k, v in stats.items() if k.startswith("seconds:")), reverse=True)
+        out.append({"format": label, "share": weight, "mb": mb, "mbps": mb / total, "ms_total": total * 1e3 / mb,
+                    "ms_literal": lit * 1e3 / mb, "ms_candidates": cand * 1e3 / mb,
+                    "ms_rest": max(0.0, total - lit - cand) * 1e3 / mb, "detections_per_mb": dets / mb,
+                    "top_rules": [(rid, secs * 1e3 / mb) for secs, rid in rules[:3]]})
+    return out
+
+
+def render_breakdown(sel: str, rows: list[dict]) -> list[str]:
+    weighted = sum(r["share"] * r["ms_total"] for r in rows) / sum(r["share"] for r in rows)
+    table = [[r["format"], f"{r['share']:.0f}%", f"{r['mbps']:.1f}", f"{r['ms_total']:.1f}", f"{r['ms_literal']:.1f}",
+              f"{r['ms_candidates']:.1f}", f"{r['ms_rest']:.1f}", f"{r['detections_per_mb']:.0f}",
+              ", ".join(f"{rid} {ms:.1f}" for rid, ms in r["top_rules"])] for r in rows]
+    return [
+        f"Where the time goes with {sel}, per format of the low corpus ({rows[0]['mb']:.1f} MB of each format alone, "
+        "CPU ms per MB; the three stages of `detect()` add up to the total):",
+        "",
+        md_table(["format", "share of low corpus", "MB/s", "ms/MB", "literal pass", "candidate passes",
+                  "rules, validators, output", "detections/MB", "slowest rules (ms/MB)"], table),
+        "",
+        f"Weighted by the shares: {weighted:.1f} ms/MB, {1e3 / weighted:.1f} MB/s. The target (50 MB/s) is 20 ms/MB.",
+        "",
+    ]
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench.detect_bench", description=__doc__.split("\n\n")[0])
     ap.add_argument(
@@ -326,6 +395,12 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.profile and args.profile in engines:
         profile(engines[args.profile][0], corpora["low"]["sample"])
+    split = {}
+    if "ALL" in engines and not args.quick:
+        split["ALL"] = breakdown(engines["ALL"][0], args.seed)
+        for r in split["ALL"]:
+            print(f"  ALL {r['format']:<34} {r['mbps']:7.1f} MB/s  literal {r['ms_literal']:.1f} / candidates "
+                  f"{r['ms_candidates']:.1f} / rest {r['ms_rest']:.1f} ms per MB", flush=True)
     elapsed = time.perf_counter() - t_start
     body = render(
         args,
@@ -336,6 +411,7 @@ def main(argv: list[str] | None = None) -> int:
         compile_info,
         baseline_versions,
         elapsed,
+        split,
     )
     print("\n" + body)
     out = CACHE_DIR / "detect_bench.json"
@@ -375,6 +451,7 @@ def render(
     compile_info: dict,
     baseline_versions: dict,
     elapsed: float,
+    split: dict | None = None,
 ) -> str:
     def get(tool: str, corpus: str) -> Measure | None:
         return next((r for r in results if r.tool == tool and r.corpus == corpus), None)
@@ -463,6 +540,8 @@ def render(
                     f"Detections on the low corpus with {sel} (most frequent first): {top}.",
                     "",
                 ]
+        for sel, rows in (split or {}).items():
+            lines += render_breakdown(sel, rows)
     sl, sh = corpora["low"]["sample_bytes"] / MB, corpora["high"]["sample_bytes"] / MB
     tools = [f"lakescan {s}" for s in selectors if compile_info.get(s)]
     tools += [r.tool for r in results if not r.tool.startswith("lakescan") and r.corpus == "low/sample"]
