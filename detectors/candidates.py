@@ -469,8 +469,9 @@ CANDIDATES: dict[str, CandidateClass] = {
     "name": CandidateClass(
         "name",
         # = \b[A-Z][a-z]+(?: (?:[A-Z]\.? )?[A-Z][a-z]+){1,2}\b (capitalised words, optionally a middle
-        # initial: "Faina D. Yefremova", "Agatha Á Ottarsdóttir"; Latin-1 and Latin Extended-A letters: "Łukasz Wiśniewski"), with
-        # the word boundary checked after the first character so that ``re`` skips positions quickly
+        # initial: "Faina D. Yefremova", "Agatha Á Ottarsdóttir"; Latin-1 and Latin Extended-A letters:
+        # "Łukasz Wiśniewski"), with the word boundary checked after the first character so that ``re`` skips
+        # positions quickly
         re.compile(r"[A-ZÀ-ÖØ-ÞĀ-ſ](?<!\w[A-ZÀ-ÖØ-ÞĀ-ſ])[a-zß-öø-ÿĀ-ſ]+"
                    r"(?: (?:[A-ZÀ-ÖØ-Þ]\.? )?(?:Mc)?[A-ZÀ-ÖØ-ÞĀ-ſ][a-zß-öø-ÿĀ-ſ]+){1,2}\b"),
         locate=_name_spans,
