@@ -1155,7 +1155,7 @@ _FAST_PATHS = {
     ("card_digits",
      ((r"(?<![\w\-]|\d[ ])(?=4|5[0-5]|2[2-7]|3[04-9]|6(?:011|2|4[4-9]|5))\d(?:[ \-]?\d){12,18}(?![\d]|[ \-]\d)",
        False, False),),
-     ("card_number",), (), True): _fast_card_digits,
+     ("card_number", "not_gtin13"), (), True): _fast_card_digits,
 }
 
 

@@ -199,6 +199,18 @@ def card_number(value: str) -> bool:
     return any(p.match(d) and len(d) in lengths for p, lengths in _CARD_BRANDS)
 
 
+def not_gtin13(value: str) -> bool:
+    """Not a GS1 GTIN-13 (EAN-13) product code: 13 digits whose last one is the GS1 check digit (weights 1
+    and 3 from the left) are a barcode. About 1 in 10 real EAN-13 codes with a 4 or 5x prefix (Germany,
+    the UK, ...) also pass Luhn and a card brand's prefix; a card without a keyword nearby is not
+    reported for them. Visa and Maestro are the only 13-digit card brands, and neither issues them today."""
+    d = _digits(value)
+    if len(d) != 13:
+        return True
+    total = sum((3 if i % 2 else 1) * (ord(c) - 48) for i, c in enumerate(d[:12]))
+    return (10 - total % 10) % 10 != ord(d[12]) - 48
+
+
 def card_expiration(value: str) -> bool:
     """MM/YY, MM/YYYY, MM-YY, 'Feb 2026', YYYY-MM: month 01-12 and a plausible year."""
     s = value.strip().lower()
