@@ -203,7 +203,7 @@ def not_gtin13(value: str) -> bool:
     """Not a GS1 GTIN-13 (EAN-13) product code: 13 digits whose last one is the GS1 check digit (weights 1
     and 3 from the left) are a barcode. About 1 in 10 real EAN-13 codes with a 4 or 5x prefix (Germany,
     the UK, ...) also pass Luhn and a card brand's prefix; a card without a keyword nearby is not
-    reported for them. Visa and Maestro are the only 13-digit card brands, and neither issues them today."""
+    reported for them. Only Visa and Maestro have 13-digit numbers (``_CARD_BRANDS``), both rare today."""
     d = _digits(value)
     if len(d) != 13:
         return True
