@@ -29,6 +29,13 @@ def _texts() -> list[str]:
     big = " ".join(rng.choice(["4539 1043 3218 1967", "10.1.2.3", "Jane Doe", "word", "12345678", "DE89 3704 0044 "
                                 "0532 0130 00", "x" * 50]) for _ in range(20000))
     out.append(big)  # longer than one 64 KiB block
+    # more than 8 distinct lone names in one text (the lone-name pass then locates them with one alternation):
+    # names as prefixes of other words (Anna / Annabelle), inside words (McDonald, O'Brien), in a list
+    lone = ["Catherine", "Gladys", "Logan", "Freddy", "Hannah", "Anthony", "Derek", "Anna", "Andrew", "Katrine",
+            "Annabelle", "Donald", "Brien", "Victoria", "Laura", "Łukasz", "Zoë"]
+    glue = [" ", ", ", " and ", " said ", "Mc", "O'", "\n", "x", "-", ". Hi ", " is "]
+    for _ in range(40):
+        out.append("".join(rng.choice(lone) + rng.choice(glue) for _ in range(rng.randint(10, 60))))
     return out
 
 
