@@ -24,6 +24,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from detectors.validators import PARTICLES, SECOND_PARTICLES
+
 __all__ = ["CANDIDATES", "CandidateClass", "candidate_spans"]
 
 BLOCK = 1 << 16
@@ -158,7 +160,28 @@ _NAME_TABLE = _table(la=_LOWER, uA=_UPPER, s_=b" ", qq=b"?")  # a / A / space ->
 _JUNCTIONS = (b"a_A", b"q_A", b"a_q", b"q_q")
 
 
+_PARTICLE_RE = "(?:" + "|".join(PARTICLES) + ")(?: (?:" + "|".join(SECOND_PARTICLES) + "))?"
+_PARTICLE_WORDS = frozenset(p.encode() for p in PARTICLES + SECOND_PARTICLES)
+
 _LAST_NAME_SPANS: tuple[str, list[tuple[int, int]]] = ("", [])
+
+
+def _before_particles(tr: bytes, ascii_text: bytes, j: int) -> int:
+    """Start of the word before the particle word at ``j`` (and before one more particle), else ``j``."""
+    lower, nonascii = 97, 113
+    for _ in range(2):
+        if j < 2 or tr[j - 1] != 95:  # b"_": a space before the particle
+            return j
+        k = j - 1
+        while k > 0 and tr[k - 1] in (lower, nonascii):
+            k -= 1
+        word_start = k - 1 if k > 0 and tr[k - 1] == 65 else k
+        if word_start == j - 1:
+            return j
+        if ascii_text[word_start:j - 1] not in _PARTICLE_WORDS:
+            return word_start
+        j = word_start
+    return j
 
 
 def _name_spans(regex: re.Pattern, text: str, ascii_text: bytes) -> list[tuple[int, int]]:
@@ -182,6 +205,10 @@ def _name_spans(regex: re.Pattern, text: str, ascii_text: bytes) -> list[tuple[i
         while j > 0 and tr[j - 1] in (lower, nonascii):
             j -= 1
         s = j - 1 if j > 0 and tr[j - 1] == 65 else j  # an ASCII capital before the run, or the run's start
+        if s == j and ascii_text[j:i + 1] in _PARTICLE_WORDS:
+            # the junction follows a particle (Willemine ten Pas, van de Noort): the name starts at the
+            # capitalised word before its (at most two) particles
+            s = _before_particles(tr, ascii_text, j)
         if s < last:
             continue
         m = match(text, s)
@@ -321,7 +348,8 @@ def _lone_vocabulary(text: str) -> set[str]:
             spans = CANDIDATES["name"].spans(text, text.encode("ascii", "replace"))
         for full in {text[a:b] for a, b in spans}:
             if person_name(full):
-                hits.update(w for w in full.split() if len(w) >= 3 and w.lower() not in stop)
+                # (only words the capitalised-word pass can report: not McConnan, whose _CAP_WORD is Connan)
+                hits.update(w for w in full.split() if _CAP_WORD.fullmatch(w) and w.lower() not in stop)
     return hits
 
 
@@ -470,10 +498,10 @@ CANDIDATES: dict[str, CandidateClass] = {
         "name",
         # = \b[A-Z][a-z]+(?: (?:[A-Z]\.? )?[A-Z][a-z]+){1,2}\b (capitalised words, optionally a middle
         # initial: "Faina D. Yefremova", "Agatha Á Ottarsdóttir"; Latin-1 and Latin Extended-A letters:
-        # "Łukasz Wiśniewski"), with the word boundary checked after the first character so that ``re`` skips
-        # positions quickly
+        # "Łukasz Wiśniewski"; surname particles: "Maika van de Noort"), with the word boundary checked after
+        # the first character so that ``re`` skips positions quickly
         re.compile(r"[A-ZÀ-ÖØ-ÞĀ-ſ](?<!\w[A-ZÀ-ÖØ-ÞĀ-ſ])[a-zß-öø-ÿĀ-ſ]+"
-                   r"(?: (?:[A-ZÀ-ÖØ-Þ]\.? )?(?:Mc)?[A-ZÀ-ÖØ-ÞĀ-ſ][a-zß-öø-ÿĀ-ſ]+){1,2}\b"),
+                   r"(?: (?:[A-ZÀ-ÖØ-Þ]\.? |" + _PARTICLE_RE + r" )?(?:Mc)?[A-ZÀ-ÖØ-ÞĀ-ſ][a-zß-öø-ÿĀ-ſ]+){1,2}\b"),
         locate=_name_spans,
     ),
     "lone_name": CandidateClass(

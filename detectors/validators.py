@@ -14,6 +14,13 @@ from collections.abc import Callable
 
 __all__ = ["VALIDATORS"]
 
+# lower-case (Dutch, German) surname particles between a given name and a surname: Ludwig van Beethoven,
+# Maika van de Noort, Willemine ten Pas, Ursula von der Leyen (NAME's particle pattern, the name candidate
+# class). Not the Romance ones (de, del, da, dos): those name places as often as people (Mora de Rubielos,
+# Costa del Sol).
+PARTICLES = ("van", "von", "ten", "ter")
+SECOND_PARTICLES = ("de", "der", "den")
+
 _SEP = re.compile(r"[\s\-./]")
 
 
@@ -862,6 +869,10 @@ def person_name(value: str) -> bool:
     the middle and last must be known names (or the middle is an initial: ``Faina D. Yefremova``), with two any
     surname-shaped word (lexicons: detectors/data/)."""
     tokens = value.split()
+    if 3 <= len(tokens) <= 4 and tokens[1] in PARTICLES and all(t in SECOND_PARTICLES for t in tokens[2:-1]):
+        # given name + surname particles + surname (Ludwig van Beethoven, Maika van de Noort): as the two-word
+        # name without its particles
+        return person_name(f"{tokens[0]} {tokens[-1]}")
     if len(tokens) == 3 and len(tokens[1].rstrip(".")) == 1 and tokens[1][:1].isupper():
         # First M. Last / First M Last: a known first name (or an unknown one before a known surname), an
         # initial, a surname-shaped last word
