@@ -42,14 +42,12 @@ def _phases(warehouse: Path, run_id: str) -> dict[str, float]:
     raise RuntimeError(f"run {run_id} not in scan_runs")
 
 
-def _machine_cpu() -> tuple[float, float]:
-    """(busy, total) CPU seconds of the whole machine since boot, from /proc/stat (all cores)."""
-    ticks = os.sysconf("SC_CLK_TCK")
+def _machine_busy() -> float:
+    """Busy CPU seconds of the whole machine since boot (all cores), from /proc/stat."""
     with open("/proc/stat", encoding="ascii") as f:
         vals = [int(v) for v in f.readline().split()[1:]]
-    idle = vals[3] + (vals[4] if len(vals) > 4 else 0)  # idle + iowait
-    total = sum(vals[:8])  # user nice system idle iowait irq softirq steal (guest is inside user)
-    return (total - idle) / ticks, total / ticks
+    # user nice system idle iowait irq softirq steal (guest time is inside user); busy = all but idle + iowait
+    return (sum(vals[:8]) - vals[3] - vals[4]) / os.sysconf("SC_CLK_TCK")
 
 
 def _proc_cpu(pid: int) -> float:
@@ -77,13 +75,13 @@ def run(scale: int, selector: str) -> dict:
             cfg_file.write_text(yaml.safe_dump(run_cfg.model_dump(mode="json")))
             run_id = f"bench-{workers}w"
             with StandaloneCluster(work / f"cluster-{workers}", workers=workers) as cluster:
-                busy0, moto0 = _machine_cpu()[0], _proc_cpu(server.proc.pid)
+                busy0, moto0 = _machine_busy(), _proc_cpu(server.proc.pid)
                 t0 = time.monotonic()
                 proc = cluster.submit(dist / "lakescan-pyfiles.zip", dist / "lakescan_main.py",
                                       ["scan", "--config", str(cfg_file), "--run-id", run_id],
                                       extra_conf={"spark.sql.shuffle.partitions": "8"})
                 wall = time.monotonic() - t0
-                busy, moto = _machine_cpu()[0] - busy0, _proc_cpu(server.proc.pid) - moto0
+                busy, moto = _machine_busy() - busy0, _proc_cpu(server.proc.pid) - moto0
             if proc.returncode != 0:
                 raise RuntimeError(proc.stderr[-3000:])
             results[workers] = {"submit_wall": wall, "cpu_busy": busy, "cpu_moto": moto, **_phases(wh, run_id)}

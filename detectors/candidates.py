@@ -166,21 +166,26 @@ _PARTICLE_WORDS = frozenset(p.encode() for p in PARTICLES + SECOND_PARTICLES)
 _LAST_NAME_SPANS: tuple[str, list[tuple[int, int]]] = ("", [])
 
 
+def _word_start(tr: bytes, end: int) -> int:
+    """Start of the word that ends at ``end`` in the translated view: its run of lower-case / non-ASCII
+    letters and an ASCII capital before it (``end`` itself when no letter precedes)."""
+    j = end
+    while j > 0 and tr[j - 1] in (97, 113):  # b"a", b"q"
+        j -= 1
+    return j - 1 if j > 0 and tr[j - 1] == 65 else j  # b"A"
+
+
 def _before_particles(tr: bytes, ascii_text: bytes, j: int) -> int:
     """Start of the word before the particle word at ``j`` (and before one more particle), else ``j``."""
-    lower, nonascii = 97, 113
     for _ in range(2):
         if j < 2 or tr[j - 1] != 95:  # b"_": a space before the particle
             return j
-        k = j - 1
-        while k > 0 and tr[k - 1] in (lower, nonascii):
-            k -= 1
-        word_start = k - 1 if k > 0 and tr[k - 1] == 65 else k
-        if word_start == j - 1:
+        start = _word_start(tr, j - 1)
+        if start == j - 1:
             return j
-        if ascii_text[word_start:j - 1] not in _PARTICLE_WORDS:
-            return word_start
-        j = word_start
+        if ascii_text[start:j - 1] not in _PARTICLE_WORDS:
+            return start
+        j = start
     return j
 
 
@@ -199,16 +204,12 @@ def _name_spans(regex: re.Pattern, text: str, ascii_text: bytes) -> list[tuple[i
     out: list[tuple[int, int]] = []
     last = 0
     match = regex.match
-    lower, nonascii = 97, 113  # b"a", b"q"
     for i in pos:
-        j = i
-        while j > 0 and tr[j - 1] in (lower, nonascii):
-            j -= 1
-        s = j - 1 if j > 0 and tr[j - 1] == 65 else j  # an ASCII capital before the run, or the run's start
-        if s == j and ascii_text[j:i + 1] in _PARTICLE_WORDS:
+        s = _word_start(tr, i + 1)  # the word before the junction
+        if ascii_text[s:i + 1] in _PARTICLE_WORDS:
             # the junction follows a particle (Willemine ten Pas, van de Noort): the name starts at the
             # capitalised word before its (at most two) particles
-            s = _before_particles(tr, ascii_text, j)
+            s = _before_particles(tr, ascii_text, s)
         if s < last:
             continue
         m = match(text, s)

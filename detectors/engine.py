@@ -101,6 +101,11 @@ _ALNUM_RUN = re.compile(r"[^\W_]+")
 _WORD_START = re.compile(r"(?<!\w)[^\W\d_]")  # a letter not preceded by a letter, digit or underscore
 
 
+def _word_starts(text: str, spans) -> list[int]:
+    """Where the words inside ``spans`` start, in order (``at_words`` patterns)."""
+    return sorted({m.start() for s, e in spans for m in _WORD_START.finditer(text, s, e)})
+
+
 _ASCII_ALNUM_STAR_BYTES = bytes(42 if chr(c).isascii() and chr(c).isalnum() else c for c in range(256))
 
 
@@ -414,7 +419,8 @@ class _CRule:
         self.max_det = rule.max_detections
         self.mask_keep = rule.mask_keep
         # windowed patterns: literals one of which every match contains (None: no such prefilter)
-        self.required = tuple(None if p.at_hit or p.at_words else _window_prefilter(p.regex) for p in rule.patterns)
+        # (at_words patterns: checked on each candidate span's window before its words are tried)
+        self.required = tuple(None if p.at_hit else _window_prefilter(p.regex) for p in rule.patterns)
 
 
 class _CCustom:
@@ -775,10 +781,18 @@ class Engine:
         for pi, (_, pat) in enumerate(cr.patterns):
             use_group = cr.value_group[pi]
             if cr.at_words[pi]:
-                # a value overlapping a candidate span starts at one of its words (see schema.Pattern.at_words)
-                if word_starts is None:
-                    word_starts = sorted({m.start() for s, e in cands for m in _WORD_START.finditer(text, s, e)})
-                matches = self._match_at(pat, text, word_starts, pi, timeouts, dead) if word_starts else ()
+                # a value overlapping a candidate span starts at one of its words (see schema.Pattern.at_words);
+                # spans whose ASCII window lacks the pattern's required literals are skipped, as windows are
+                req = cr.required[pi]
+                if req is not None:
+                    r = cr.rule.max_length
+                    starts = _word_starts(text, [(s, e) for s, e in cands if not (w := text[s:min(n, e + r)]).isascii()
+                                                 or req(w.lower())])
+                else:
+                    if word_starts is None:
+                        word_starts = _word_starts(text, cands)
+                    starts = word_starts
+                matches = self._match_at(pat, text, starts, pi, timeouts, dead) if starts else ()
             elif cr.at_hit[pi] and (kws or anchors or cands):
                 ok = cr.start_ok[pi]
                 if ok is None:

@@ -449,7 +449,6 @@ def enumerate_scope(spark, cfg: RunConfig, s3: dict[str, Any] | AccountCredentia
             # report's source bucket belongs to the account that lists it (accounts[].buckets, or ListBuckets
             # with the account's role); the objects are then read with that account's role
             scopes, bucket_errors, excluded = resolve_accounts(cfg, creds, check=False)
-            scopes = [(b, p) for b, p in scopes if b not in bucket_errors]
             listed, _info = read_inventory(spark, cfg, creds.own, scopes, excluded, accounts=True)
             gaps, outside = inventory_gaps(scopes, _info, set(creds.bucket_account) | set(excluded))
             bucket_errors.update(gaps)

@@ -163,10 +163,11 @@ def read_inventory(spark, cfg: RunConfig, s3: dict[str, Any], scopes: list[tuple
         except Exception:  # noqa: BLE001 - no tag set, or another account's bucket
             return {}
 
-    for src in ({i["source_bucket"] for i in infos if i["source_bucket"]} - set(excluded)) if not accounts else ():
-        reason = "exclude_buckets" if src in cfg.scope.exclude_buckets else bucket_in_criteria(cfg, src, tags_of)
-        if reason:
-            excluded[src] = reason
+    if not accounts:  # with accounts:, resolve_accounts applied the criteria
+        for src in {i["source_bucket"] for i in infos if i["source_bucket"]} - set(excluded):
+            reason = "exclude_buckets" if src in cfg.scope.exclude_buckets else bucket_in_criteria(cfg, src, tags_of)
+            if reason:
+                excluded[src] = reason
     frames = [_frame(spark, i) for i in infos]
     df = reduce(lambda a, b: a.unionByName(b), frames)
     if cfg.scope.buckets or accounts:
