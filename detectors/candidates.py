@@ -24,7 +24,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from detectors.validators import PARTICLES, SECOND_PARTICLES
+from detectors.validators import PARTICLES, PLACE_PREFIXES, SECOND_PARTICLES
 
 __all__ = ["CANDIDATES", "CandidateClass", "candidate_spans"]
 
@@ -223,12 +223,6 @@ def _name_spans(regex: re.Pattern, text: str, ascii_text: bytes) -> list[tuple[i
 
 _CAP_WORD = re.compile(r"[A-ZÀ-ÖØ-ÞĀ-Ž][a-zß-öø-ÿā-ž]{2,}")
 _PREV_WORD = re.compile(r"(?:(\d+)|([^\W\d_]+)\.?)[ \t]+$")
-# before a given name, these make it part of a place or street name (St Georges, San Michele, Via del Campo)
-_PLACE_PREFIXES = frozenset({
-    "st", "ste", "saint", "san", "santa", "santo", "são", "sao", "fort", "port", "mount", "mt", "lake", "cape",
-    "el", "la", "le", "del", "de", "di", "da", "do", "dos", "das", "du", "des", "van", "von", "der", "den", "ten",
-    "ter", "rue", "via", "rua", "av", "avenida", "calle", "u", "ul", "plaza", "piazza", "praça", "camino", "lady",
-    "king", "queen", "prince", "princess"})
 # capitalised words that may stand before a name at the start of a sentence or a line (Hi Freddy, Why is...)
 _LEAD_WORDS = frozenset({
     "hi", "hello", "hey", "dear", "thanks", "thank", "congratulations", "welcome", "goodbye", "bye", "cheers",
@@ -267,7 +261,7 @@ def _lone_name_ok(text: str, i: int, e: int, stop: frozenset[str]) -> bool:
     p = _PREV_WORD.search(text, max(0, i - 40), i)
     if p is not None:
         prev = p.group(2)
-        if prev is None or prev.lower() in _PLACE_PREFIXES or not (prev.islower() or prev.lower() in _LEAD_WORDS):
+        if prev is None or prev.lower() in PLACE_PREFIXES or not (prev.islower() or prev.lower() in _LEAD_WORDS):
             return False
     return True
 

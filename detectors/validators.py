@@ -875,12 +875,14 @@ def person_name(value: str) -> bool:
         return person_name(f"{tokens[0]} {tokens[-1]}")
     if len(tokens) == 3 and len(tokens[1].rstrip(".")) == 1 and tokens[1][:1].isupper():
         # First M. Last / First M Last: a known first name (or an unknown one before a known surname), an
-        # initial, a surname-shaped last word
+        # initial, a surname-shaped last word; or two unknown words around the initial (Szabina J Gelencsér,
+        # Csanád P Gere): the initial is the name's evidence, so neither may be a common word or a place
         first, last, stop = _name_lexicons()
         f, s = tokens[0].lower(), tokens[2].lower()
         return (tokens[0][:1].isupper() and tokens[2][:1].isupper() and f.isalpha() and s.isalpha()
                 and f not in stop and s not in stop
-                and ((f in first and (len(s) >= 3 or s in last)) or _unknown_first_known_last(f, s)))
+                and ((f in first and (len(s) >= 3 or s in last)) or _unknown_first_known_last(f, s)
+                     or _unknown_words_around_initial(f, s)))
     if not 2 <= len(tokens) <= 3 or any(not t[:1].isupper() or len(t) < 2 for t in tokens):
         return False
     first, last, stop = _name_lexicons()
@@ -919,6 +921,23 @@ def _unknown_first_known_last(f: str, s: str) -> bool:
         return False
     english, places = _english_words(), _load_data("single_name_exclusions.txt")
     return f not in english and s not in english and f not in places and s not in places
+
+
+# before a given name, these make it part of a place or street name (St Georges, San Michele, Via del Campo)
+PLACE_PREFIXES = frozenset({
+    "st", "ste", "saint", "san", "santa", "santo", "são", "sao", "fort", "port", "mount", "mt", "lake", "cape",
+    "el", "la", "le", "del", "de", "di", "da", "do", "dos", "das", "du", "des", "van", "von", "der", "den", "ten",
+    "ter", "rue", "via", "rua", "av", "avenida", "calle", "u", "ul", "plaza", "piazza", "praça", "camino", "lady",
+    "king", "queen", "prince", "princess"})
+
+def _unknown_words_around_initial(f: str, s: str) -> bool:
+    """Given name and surname around a middle initial, neither in the lexicons: 3+ letters each, neither a
+    common English word or a place word."""
+    if len(f) < 3 or len(s) < 3:
+        return False
+    english, places = _english_words(), _load_data("single_name_exclusions.txt")
+    return (f not in english and s not in english and f not in places and s not in places
+            and f not in PLACE_PREFIXES and f not in _STREET_TYPES and s not in _STREET_TYPES)
 
 
 @functools.lru_cache(maxsize=1)
