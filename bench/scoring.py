@@ -15,6 +15,10 @@ Rules implemented here (and tested in ``tests/detectors/test_eval_scoring.py``):
   another prediction already matched). Unmatched gold spans are false negatives.
 * Per type: precision = matched predictions of that type / predictions of that type, recall = matched gold
   spans of that type / gold spans of that type. Micro figures sum the counts over all types.
+* A second recall is kept beside it, for the other reading of the README (which bounds only the gold side):
+  a gold span is *covered* when it is matched or overlaps a matched prediction of a compatible type, so one
+  prediction over an address whose parts are labelled separately (building number, street, unit) covers
+  all of them. Precision is the same under both readings; the headline figures use the pairing.
 """
 
 from __future__ import annotations
@@ -103,6 +107,7 @@ class DocResult:
     false_negatives: list[Span]
     ignored: list[Span]  # unmatched predictions overlapping an IGNORE span
     out_of_scope: list[Span]  # predictions dropped because their type is outside the scope
+    covered: list[Span] = field(default_factory=list)  # false negatives overlapped by a matched prediction
 
 
 def _max_matching(n_pred: int, adj: list[list[int]]) -> dict[int, int]:
@@ -179,7 +184,9 @@ def score_document(
         else:
             fps.append(p)
     fns = [g for i, g in enumerate(gold_spans) if i not in gold_to_pred]
-    return DocResult(matches, fps, fns, ignored, out_of_scope)
+    hits = [preds[p] for p in matched_preds]
+    covered = [g for g in fns if any(p.overlaps(g) and compatible(p.type, g.type) for p in hits)]
+    return DocResult(matches, fps, fns, ignored, out_of_scope, covered)
 
 
 @dataclass
@@ -188,6 +195,7 @@ class Counts:
     pred_total: int = 0  # scored predictions (ignored and out-of-scope ones excluded)
     gold_tp: int = 0  # gold spans that were matched
     gold_total: int = 0
+    gold_covered: int = 0  # gold spans matched or overlapped by a matched prediction of a compatible type
 
     @property
     def precision(self) -> float:
@@ -199,8 +207,15 @@ class Counts:
 
     @property
     def f1(self) -> float:
-        p, r = self.precision, self.recall
-        return 2 * p * r / (p + r) if p + r else 0.0
+        return _f1(self.precision, self.recall)
+
+    @property
+    def recall_covered(self) -> float:
+        return self.gold_covered / self.gold_total if self.gold_total else 0.0
+
+    @property
+    def f1_covered(self) -> float:
+        return _f1(self.precision, self.recall_covered)
 
     @property
     def fp(self) -> int:
@@ -215,6 +230,11 @@ class Counts:
         self.pred_total += other.pred_total
         self.gold_tp += other.gold_tp
         self.gold_total += other.gold_total
+        self.gold_covered += other.gold_covered
+
+
+def _f1(p: float, r: float) -> float:
+    return 2 * p * r / (p + r) if p + r else 0.0
 
 
 @dataclass
@@ -233,10 +253,13 @@ class Score:
             self._c(p.type).pred_total += 1
             self._c(g.type).gold_tp += 1
             self._c(g.type).gold_total += 1
+            self._c(g.type).gold_covered += 1
         for p in r.false_positives:
             self._c(p.type).pred_total += 1
         for g in r.false_negatives:
             self._c(g.type).gold_total += 1
+        for g in r.covered:
+            self._c(g.type).gold_covered += 1
         self.ignored += len(r.ignored)
         self.out_of_scope += len(r.out_of_scope)
 

@@ -76,6 +76,24 @@ def test_score_when_one_prediction_spans_two_golds_then_one_match_one_miss():
     assert len(r.matches) == 1 and len(r.false_negatives) == 1 and not r.false_positives
 
 
+def test_score_covered_reading_counts_every_gold_part_a_matched_prediction_overlaps():
+    # an address labelled in parts (building number, street, unit) and one detection over all of it; a second
+    # gold span overlapped only by an unmatched-type prediction, and a third no prediction reaches
+    gold = [S(0, 5, "ADDRESS"), S(6, 17, "ADDRESS"), S(18, 26, "ADDRESS"), S(40, 50, "ADDRESS"), S(60, 70, "ADDRESS")]
+    preds = [S(0, 26, "ADDRESS"), S(40, 50, "DATE")]
+    scores = score_corpus([(gold, preds)], PII_SCOPE)
+    strict, cls = scores[STRICT].micro, scores[CLASS].micro
+    assert (strict.pred_tp, strict.gold_tp, strict.gold_covered, strict.gold_total) == (1, 1, 3, 5)
+    assert strict.recall == pytest.approx(1 / 5) and strict.recall_covered == pytest.approx(3 / 5)
+    assert strict.f1_covered == pytest.approx(2 * 0.5 * 0.6 / 1.1)  # precision 1/2 under both readings
+    # class level: the DATE prediction matches the PII gold at 40-50; nothing covers 60-70
+    assert (cls.pred_tp, cls.gold_tp, cls.gold_covered) == (2, 2, 4)
+    # the uncovered part stays a false negative under the headline reading
+    r = score_document(gold, preds, PII_SCOPE)
+    assert [(g.start, g.end) for g in r.covered] == [(0, 5), (18, 26)]  # the street (largest overlap) is paired
+    assert len(r.false_negatives) == 4
+
+
 def test_score_matching_is_maximum_whatever_the_order():
     # p0 overlaps g0 and g1; p1 overlaps only g0: a greedy first-fit could give p0->g0 and lose p1.
     gold = [S(0, 10, "PHONE"), S(10, 20, "PHONE")]
@@ -141,7 +159,7 @@ def test_score_corpus_per_type_and_micro():
     ]
     scores = score_corpus(docs, PII_SCOPE)
     strict, cls = scores[STRICT], scores[CLASS]
-    assert strict.per_type["EMAIL"] == Counts(pred_tp=1, pred_total=1, gold_tp=1, gold_total=1)
+    assert strict.per_type["EMAIL"] == Counts(pred_tp=1, pred_total=1, gold_tp=1, gold_total=1, gold_covered=1)
     assert strict.per_type["PHONE"] == Counts(pred_tp=0, pred_total=0, gold_tp=0, gold_total=2)
     assert strict.per_type["PERSON_NAME"] == Counts(pred_tp=0, pred_total=1, gold_tp=0, gold_total=0)
     assert strict.per_type["DATE"] == Counts(pred_tp=0, pred_total=1, gold_tp=0, gold_total=0)
@@ -152,7 +170,7 @@ def test_score_corpus_per_type_and_micro():
     assert m.f1 == pytest.approx(1 / 3)
     # class level: the DATE prediction counts as a hit for DATE (precision) and for PHONE (recall)
     assert cls.per_type["DATE"] == Counts(pred_tp=1, pred_total=1, gold_tp=0, gold_total=0)
-    assert cls.per_type["PHONE"] == Counts(pred_tp=0, pred_total=0, gold_tp=1, gold_total=2)
+    assert cls.per_type["PHONE"] == Counts(pred_tp=0, pred_total=0, gold_tp=1, gold_total=2, gold_covered=1)
     mc = cls.micro
     assert (mc.pred_tp, mc.pred_total, mc.gold_tp, mc.gold_total) == (2, 3, 2, 3)
 
