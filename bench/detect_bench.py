@@ -239,6 +239,46 @@ def breakdown(engine, seed: int, mixed: list[str], size_mb: float = 2.0) -> list
     return out
 
 
+#: identifier groups taken out of ALL one after another by ``ablation`` (cumulatively)
+ABLATION_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("person names (NAME, SINGLE_NAME, PERSON_NAME)", ("NAME", "SINGLE_NAME", "PERSON_NAME")),
+    ("IP addresses (IP_ADDRESS)", ("IP_ADDRESS",)),
+    ("postal addresses (ADDRESS, STREET_ADDRESS)", ("ADDRESS", "STREET_ADDRESS")),
+)
+
+
+def ablation(pieces: list[str], budget: float) -> list[dict]:
+    """ALL, then ALL without each group of ``ABLATION_GROUPS`` in turn (cumulatively), on the same ``pieces``:
+    what the costliest identifier families cost per MB, measured rather than estimated from stage timers."""
+    from detectors import get_engine, load_pack
+
+    out = []
+    excluded: tuple[str, ...] = ()
+    steps = [("ALL", ())] + [(("ALL without " if i == 0 else "… and without ") + label, ids)
+                             for i, (label, ids) in enumerate(ABLATION_GROUPS)]
+    for label, ids in steps:
+        excluded += ids
+        pack = load_pack(selector="EXCLUDE", ids=excluded) if excluded else load_pack(selector="ALL")
+        engine = get_engine(pack, hash_key=HASH_KEY)
+        m = measure(label, "low/sample", pieces, lambda t, e=engine: e.detect(t), budget)
+        out.append({"label": label, "rules": len(pack.rules), "mbps": m.mbps, "ms": m.cpu_s * 1e3 / (m.bytes / MB)})
+    return out
+
+
+def render_ablation(rows: list[dict]) -> list[str]:
+    full = rows[0]["ms"]
+    table = [[r["label"], r["rules"], f"{r['mbps']:.1f}", f"{r['ms']:.1f}",
+              "—" if i == 0 else f"{rows[i - 1]['ms'] - r['ms']:.1f}", f"{100 * (full - r['ms']) / full:.0f}%"]
+             for i, r in enumerate(rows)]
+    return [
+        "The costliest identifier families, taken out of ALL one after another (same sub-sample, same run):",
+        "",
+        md_table(["selector", "rules", "MB/s", "ms/MB", "this group's ms/MB", "share of ALL's time removed so far"],
+                 table),
+        "",
+    ]
+
+
 def render_breakdown(sel: str, rows: list[dict]) -> list[str]:
     formats = [r for r in rows if r["share"] is not None]
     mixed = next(r for r in rows if r["share"] is None)
@@ -414,12 +454,15 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.profile and args.profile in engines:
         profile(engines[args.profile][0], corpora["low"]["sample"])
-    split = {}
+    split, ablated = {}, []
     if "ALL" in engines and not args.quick:
         split["ALL"] = breakdown(engines["ALL"][0], args.seed, corpora["low"]["sample"])
         for r in split["ALL"]:
             print(f"  ALL {r['format']:<34} {r['mbps']:7.1f} MB/s  literal {r['ms_literal']:.1f} / candidates "
                   f"{r['ms_candidates']:.1f} / rest {r['ms_rest']:.1f} ms per MB", flush=True)
+        ablated = ablation(corpora["low"]["sample"], args.budget)
+        for r in ablated:
+            print(f"  {r['label']:<60} {r['mbps']:7.1f} MB/s  {r['ms']:.1f} ms per MB", flush=True)
     elapsed = time.perf_counter() - t_start
     body = render(
         args,
@@ -431,6 +474,7 @@ def main(argv: list[str] | None = None) -> int:
         baseline_versions,
         elapsed,
         split,
+        ablated,
     )
     print("\n" + body)
     out = CACHE_DIR / "detect_bench.json"
@@ -471,6 +515,7 @@ def render(
     baseline_versions: dict,
     elapsed: float,
     split: dict | None = None,
+    ablated: list[dict] | None = None,
 ) -> str:
     def get(tool: str, corpus: str) -> Measure | None:
         return next((r for r in results if r.tool == tool and r.corpus == corpus), None)
@@ -561,6 +606,8 @@ def render(
                 ]
         for sel, rows in (split or {}).items():
             lines += render_breakdown(sel, rows)
+        if ablated:
+            lines += render_ablation(ablated)
     sl, sh = corpora["low"]["sample_bytes"] / MB, corpora["high"]["sample_bytes"] / MB
     tools = [f"lakescan {s}" for s in selectors if compile_info.get(s)]
     tools += [r.tool for r in results if not r.tool.startswith("lakescan") and r.corpus == "low/sample"]
