@@ -56,6 +56,7 @@ class CandidateClass:
     min_len: int = 0                     # > 0: "runs" class, table maps members to b"0"
     seps: bytes = b""                    # runs classes: separator members (every other member is "core")
     min_core: int = 0                    # runs classes: a match has at least this many core members
+    digits_max: int = 0                  # runs classes: a run of ASCII digits only is one match up to this long
     locate: Callable[[re.Pattern, str, bytes], list[tuple[int, int]]] | None = None
 
     def spans(self, text: str, ascii_text: bytes) -> list[tuple[int, int]]:
@@ -92,10 +93,18 @@ class CandidateClass:
         n = len(tr)
         out: list[tuple[int, int]] = []
         i = find(needle)
+        digits_max = self.digits_max
         while i >= 0:
             e = find(b"x", i + self.min_len)
             if e < 0:
                 e = n
+            if digits_max and ascii_text[i:e].isdigit():
+                # ASCII digits only (an EAN column, an account number): the regex, anchored by non-digits
+                # on both sides, matches the whole run when it is short enough and nothing in it otherwise
+                if e - i <= digits_max:
+                    out.append((i, e))
+                i = find(needle, e)
+                continue
             # a match needs min_core non-separator members: runs of separators and short numbers
             # (" 200 155710 2158" in an access log) are skipped without running the regex
             core = e - i
@@ -467,6 +476,7 @@ CANDIDATES: dict[str, CandidateClass] = {
         min_len=8,
         seps=b" .-",
         min_core=8,
+        digits_max=40,
     ),
     "card_digits": CandidateClass(
         "card_digits",
@@ -475,6 +485,7 @@ CANDIDATES: dict[str, CandidateClass] = {
         min_len=13,
         seps=b" -",
         min_core=13,
+        digits_max=19,
     ),
     "iban": CandidateClass(
         "iban",

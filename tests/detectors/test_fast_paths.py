@@ -29,6 +29,10 @@ def _texts() -> list[str]:
     big = " ".join(rng.choice(["4539 1043 3218 1967", "10.1.2.3", "Jane Doe", "word", "12345678", "DE89 3704 0044 "
                                 "0532 0130 00", "x" * 50]) for _ in range(20000))
     out.append(big)  # longer than one 64 KiB block
+    # runs of ASCII digits only, of every length around the classes' bounds, between members and non-members
+    for n in range(6, 46):
+        for left, right in (("", ""), (",", ";"), ("x", "-"), ("٣", " "), ("?", "é"), (" 1 ", ". "), ("-", "٣")):
+            out.append(f"{left}{'1234567890' * 5}"[: len(left) + n] + right + "4539104332181967")
     # more than 8 distinct lone names in one text (the lone-name pass then locates them with one alternation):
     # names as prefixes of other words (Anna / Annabelle), inside words (McDonald, O'Brien), in a list
     lone = ["Catherine", "Gladys", "Logan", "Freddy", "Hannah", "Anthony", "Derek", "Anna", "Andrew", "Katrine",
