@@ -166,11 +166,15 @@ def _ipv4_spans(regex: re.Pattern, text: str, ascii_text: bytes) -> list[tuple[i
 
 
 _NAME_TABLE = _table(la=_LOWER, uA=_UPPER, s_=b" ", qq=b"?")  # a / A / space -> _ / non-ASCII -> q / x
-_JUNCTIONS = (b"a_A", b"q_A", b"a_q", b"q_q")
+_A_WORD = re.compile(rb"A[aq]+(?=_[Aq])")  # a capitalised word before a space and a capital (translated view)
+_Q_WORD = re.compile(rb"q[aq]+(?=_[Aq])")  # the same, starting with a non-ASCII character
 
 
 _PARTICLE_RE = "(?:" + "|".join(PARTICLES) + ")(?: (?:" + "|".join(SECOND_PARTICLES) + "))?"
 _PARTICLE_WORDS = frozenset(p.encode() for p in PARTICLES + SECOND_PARTICLES)
+# a particle between spaces before a capital or a non-ASCII character, in the ASCII view (one pass: the
+# pattern starts with a literal space)
+_PARTICLE_BEFORE_CAPITAL = re.compile(rb" (?:" + b"|".join(sorted(_PARTICLE_WORDS)) + rb") (?=[A-Z?])")
 
 _LAST_NAME_SPANS: tuple[str, list[tuple[int, int]]] = ("", [])
 
@@ -199,26 +203,40 @@ def _before_particles(tr: bytes, ascii_text: bytes, j: int) -> int:
 
 
 def _name_spans(regex: re.Pattern, text: str, ascii_text: bytes) -> list[tuple[int, int]]:
-    """Matches of the name regex (``[U](?<!\\w[U])[L]+(?: ...){1,2}\\b``): every match has a *junction*
-    "lower-case letter, space, upper-case letter" right after its first word. In the ASCII view (non-ASCII
-    characters -> ``q``, which may be either case) the junctions are found with ``bytes.find``; the first
-    word's start is found by walking back over its letters and the regex is matched there (it checks the
-    look-behind and everything else), keeping ``finditer``'s left-to-right, non-overlapping order."""
+    """Matches of the name regex (``[U](?<!\\w[U])[L]+(?: ...){1,2}\\b``), as ``finditer`` finds them. A match
+    starts at a first word followed by a space and a capital (or a surname particle). In the translated view
+    (ASCII capital -> ``A``, ASCII lower-case letter -> ``a``, space -> ``_``, anything non-ASCII -> ``q``,
+    which may be a letter of either case or not a letter at all) every possible start is one of:
+
+    * an ``A`` that begins ``A[aq]+`` followed by ``_A`` or ``_q`` (one C-level ``finditer``: its pattern
+      starts with a literal, so ``re`` skips from capital to capital);
+    * a ``q`` inside a run ``q[aq]+`` followed by ``_A`` / ``_q``: every ``q`` of the run, since a non-ASCII
+      quote or dash may stand before a non-ASCII capital (``«Łukasz Wiśniewski»``, ``—Émile Zola``);
+    * the word before a surname particle that is followed by a capital (``Maika van de Noort``), found from
+      the particle (one ``finditer`` whose pattern starts with a space).
+
+    The regex is matched at each candidate start in order, skipping those inside the previous match, which
+    gives ``finditer``'s leftmost, non-overlapping result: every start ``finditer`` could use is a
+    candidate, and the regex itself checks the look-behind and everything else."""
     tr = ascii_text.translate(_NAME_TABLE)
+    starts = [m.start() for m in _A_WORD.finditer(tr)]
     find = tr.find
     if b"q" in tr:
-        pos = sorted({i for j in _JUNCTIONS for i in _find_all(find, j)})
-    else:
-        pos = _find_all(find, b"a_A")
+        for m in _Q_WORD.finditer(tr):
+            i, e = m.span()
+            while i >= 0:
+                starts.append(i)
+                i = find(b"q", i + 1, e)
+    for m in _PARTICLE_BEFORE_CAPITAL.finditer(ascii_text):
+        e = m.start()  # the space before the particle
+        s = _before_particles(tr, ascii_text, e + 1)
+        while s >= 0:
+            starts.append(s)
+            s = find(b"q", s + 1, e)
     out: list[tuple[int, int]] = []
     last = 0
     match = regex.match
-    for i in pos:
-        s = _word_start(tr, i + 1)  # the word before the junction
-        if ascii_text[s:i + 1] in _PARTICLE_WORDS:
-            # the junction follows a particle (Willemine ten Pas, van de Noort): the name starts at the
-            # capitalised word before its (at most two) particles
-            s = _before_particles(tr, ascii_text, s)
+    for s in sorted(set(starts)):
         if s < last:
             continue
         m = match(text, s)
@@ -452,15 +470,6 @@ class _LoneNameReference:
                  if m.group() in lex and _lone_name_ok(text, *m.span(), stop)]
         for sp in _expand_lists(text, spans, stop):
             yield _Span(sp)
-
-
-def _find_all(find, needle: bytes) -> list[int]:
-    out = []
-    i = find(needle)
-    while i >= 0:
-        out.append(i)
-        i = find(needle, i + 1)
-    return out
 
 
 def _ascii_runs(members: bytes) -> bytes:

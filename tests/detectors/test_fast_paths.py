@@ -42,9 +42,10 @@ def _texts() -> list[str]:
         out.append("".join(rng.choice(lone) + rng.choice(glue) for _ in range(rng.randint(10, 60))))
     # surname particles (Maika van de Noort) in every position, next to capitalised and lower-case words
     parts = ["van", "de", "der", "la", "ten", "dos", "Van", "De", "Maika", "Noort", "Łukasz", "Élodie", "rose", "D.",
-             "McConnan", "Pas", "x", "1"]
-    for _ in range(300):
-        out.append("".join(rng.choice(parts) + rng.choice([" ", " ", " ", "  ", ", ", "\n", "-"])
+             "McConnan", "Pas", "x", "1", "«Łukasz", "“Émile", "—Élodie", "“Maika", "?Anna", "ÀÉ", "Éé", "aÉmile",
+             "Zola»", "Zola”", "é"]
+    for _ in range(600):
+        out.append("".join(rng.choice(parts) + rng.choice([" ", " ", " ", "  ", ", ", "\n", "-", "", "—"])
                            for _ in range(rng.randint(2, 14))))
     return out
 
