@@ -12,11 +12,13 @@ and CSV, where digits and capitals are everywhere, a per-position regex costs 15
   ``bytes.translate`` and the runs of at least ``min_len`` are found with ``bytes.find``; the regex runs
   only inside those runs (its look-arounds still see the characters outside).
   A run must also hold ``min_core`` non-separator members (a match does), which skips runs such as
-  ``" 200 155710 2158"`` in an access log with two ``bytes.count`` calls instead of a regex.
+  ``" 200 155710 2158"`` in an access log with two ``bytes.count`` calls instead of a regex; a run of ASCII
+  digits only is one match up to ``digits_max`` characters and none beyond (digit classes).
 * ``ipv4``: every match has a ``.d.d.d`` tail right after its first octet; a literal-led regex finds
   those tails at C speed, the first octet is checked in Python (ASCII) or by the precise regex.
-* ``name``: every match has a "lower-case letter, space, capital" junction after its first word; those are
-  found with ``bytes.find`` in a translated ASCII view and the regex is matched at the first word's start.
+* ``name``: every match starts with a capitalised word followed by a space and a capital (or a surname
+  particle); the possible starts are found by literal-led scans of a translated ASCII view and the regex is
+  matched there (see ``_name_spans``).
 """
 from __future__ import annotations
 
