@@ -261,7 +261,7 @@ def ablation(pieces: list[str], budget: float) -> list[dict]:
         pack = load_pack(selector="EXCLUDE", ids=excluded) if excluded else load_pack(selector="ALL")
         engine = get_engine(pack, hash_key=HASH_KEY)
         m = measure(label, "low/sample", pieces, lambda t, e=engine: e.detect(t), budget)
-        out.append({"label": label, "rules": len(pack.rules), "mbps": m.mbps, "ms": m.cpu_s * 1e3 / (m.bytes / MB)})
+        out.append({"label": label, "rules": len(pack.rules), "mbps": m.mbps, "ms": 1e3 / m.mbps})
     return out
 
 

@@ -223,18 +223,18 @@ def _name_spans(regex: re.Pattern, text: str, ascii_text: bytes) -> list[tuple[i
     tr = ascii_text.translate(_NAME_TABLE)
     starts = [m.start() for m in _A_WORD.finditer(tr)]
     find = tr.find
-    if b"q" in tr:
-        for m in _Q_WORD.finditer(tr):
-            i, e = m.span()
-            while i >= 0:
-                starts.append(i)
-                i = find(b"q", i + 1, e)
-    for m in _PARTICLE_BEFORE_CAPITAL.finditer(ascii_text):
-        e = m.start()  # the space before the particle
-        s = _before_particles(tr, ascii_text, e + 1)
+
+    def add_with_inner_q(s: int, e: int) -> None:  # s, and every non-ASCII character of tr[s + 1:e]
         while s >= 0:
             starts.append(s)
             s = find(b"q", s + 1, e)
+
+    if b"q" in tr:
+        for m in _Q_WORD.finditer(tr):
+            add_with_inner_q(*m.span())
+    for m in _PARTICLE_BEFORE_CAPITAL.finditer(ascii_text):
+        e = m.start()  # the space before the particle
+        add_with_inner_q(_before_particles(tr, ascii_text, e + 1), e)
     out: list[tuple[int, int]] = []
     last = 0
     match = regex.match

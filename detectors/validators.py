@@ -20,6 +20,12 @@ __all__ = ["VALIDATORS"]
 # Costa del Sol).
 PARTICLES = ("van", "von", "ten", "ter")
 SECOND_PARTICLES = ("de", "der", "den")
+# before a given name, these make it part of a place or street name (St Georges, San Michele, Via del Campo)
+PLACE_PREFIXES = frozenset({
+    "st", "ste", "saint", "san", "santa", "santo", "são", "sao", "fort", "port", "mount", "mt", "lake", "cape",
+    "el", "la", "le", "del", "de", "di", "da", "do", "dos", "das", "du", "des", "van", "von", "der", "den", "ten",
+    "ter", "rue", "via", "rua", "av", "avenida", "calle", "u", "ul", "plaza", "piazza", "praça", "camino", "lady",
+    "king", "queen", "prince", "princess"})
 
 _SEP = re.compile(r"[\s\-./]")
 
@@ -919,24 +925,21 @@ def _unknown_first_known_last(f: str, s: str) -> bool:
     _, last, stop = _name_lexicons()
     if len(f) < 3 or f in stop or s in stop or not (s in last or _surname_shaped(s)):
         return False
+    return _neither_common_nor_place(f, s)
+
+
+def _neither_common_nor_place(*words: str) -> bool:
+    """None of ``words`` (lower-case) is a common English word or a word that alone is mostly a place."""
     english, places = _english_words(), _load_data("single_name_exclusions.txt")
-    return f not in english and s not in english and f not in places and s not in places
+    return not any(w in english or w in places for w in words)
 
-
-# before a given name, these make it part of a place or street name (St Georges, San Michele, Via del Campo)
-PLACE_PREFIXES = frozenset({
-    "st", "ste", "saint", "san", "santa", "santo", "são", "sao", "fort", "port", "mount", "mt", "lake", "cape",
-    "el", "la", "le", "del", "de", "di", "da", "do", "dos", "das", "du", "des", "van", "von", "der", "den", "ten",
-    "ter", "rue", "via", "rua", "av", "avenida", "calle", "u", "ul", "plaza", "piazza", "praça", "camino", "lady",
-    "king", "queen", "prince", "princess"})
 
 def _unknown_words_around_initial(f: str, s: str) -> bool:
     """Given name and surname around a middle initial, neither in the lexicons: 3+ letters each, neither a
-    common English word or a place word."""
+    common English word, a place word, a place prefix (f) or a street type."""
     if len(f) < 3 or len(s) < 3:
         return False
-    english, places = _english_words(), _load_data("single_name_exclusions.txt")
-    return (f not in english and s not in english and f not in places and s not in places
+    return (_neither_common_nor_place(f, s)
             and f not in PLACE_PREFIXES and f not in _STREET_TYPES and s not in _STREET_TYPES)
 
 
