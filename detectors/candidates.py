@@ -25,6 +25,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import accumulate, compress, count
 
 from detectors.validators import PARTICLES, PLACE_PREFIXES, SECOND_PARTICLES
 
@@ -251,6 +252,8 @@ def _name_spans(regex: re.Pattern, text: str, ascii_text: bytes) -> list[tuple[i
 
 
 _CAP_WORD = re.compile(r"[A-ZÀ-ÖØ-ÞĀ-Ž][a-zß-öø-ÿā-ž]{2,}")
+# the text between two _CAP_WORD matches, a match, the text up to the next, ... (see _lone_name_spans)
+_CAP_WORD_SPLIT = re.compile("(" + _CAP_WORD.pattern + ")")
 _PREV_WORD = re.compile(r"(?:(\d+)|([^\W\d_]+)\.?)[ \t]+$")
 # capitalised words that may stand before a name at the start of a sentence or a line (Hi Freddy, Why is...)
 _LEAD_WORDS = frozenset({
@@ -343,11 +346,12 @@ def _expand_lists(text: str, spans: list[tuple[int, int]], stop: frozenset[str])
 _SURNAME_END_RE: re.Pattern | None = None
 
 
-def _lone_vocabulary(text: str) -> set[str]:
-    """The capitalised words of ``text`` taken as lone names: those of the lexicon
-    (``validators._lone_names_capitalised``, a C-level set intersection) and, in a text that has at least one
-    of those, the unknown words with a surname ending (``Dratchev``, ``Szczepańska``, ``Šušulić``: one regex
-    over the distinct words) and the words of the full names (``validators.person_name``) in the text."""
+def _lone_vocabulary(text: str, cap_words: list[str] | None = None) -> set[str]:
+    """The capitalised words of ``text`` (``cap_words``: its ``_CAP_WORD`` matches, when the caller has them)
+    taken as lone names: those of the lexicon (``validators._lone_names_capitalised``, a C-level set
+    intersection) and, in a text that has at least one of those, the unknown words with a surname ending
+    (``Dratchev``, ``Szczepańska``, ``Šušulić``: one regex over the distinct words) and the words of the full
+    names (``validators.person_name``) in the text."""
     from detectors.validators import (
         _SURNAME_ENDINGS,
         _lone_names_capitalised,
@@ -356,7 +360,7 @@ def _lone_vocabulary(text: str) -> set[str]:
         person_name,
     )
 
-    words = set(_CAP_WORD.findall(text))
+    words = set(_CAP_WORD.findall(text) if cap_words is None else cap_words)
     hits = words.intersection(_lone_names_capitalised())
     if hits:  # a text with names in it (not a log or a table of codes): also look at the surname endings
         words -= hits
@@ -415,7 +419,7 @@ def _lower_pairs(text: str) -> list[tuple[int, int]]:
 
 def _lone_name_spans(regex, text: str, ascii_text: bytes) -> list[tuple[int, int]]:
     """Lone given names (``Catherine is very reliable``, ``said Gladys to Logan``): the distinct capitalised
-    words of the text (one C-level ``findall``) are intersected with the lexicon
+    words of the text (one C-level ``split``) are intersected with the lexicon
     (``validators._lone_names_capitalised``) as sets, and only the words in both are located. An
     occurrence is kept when it is a whole word, not followed by a capitalised word (``Victoria Street``,
     ``Laura Carvalho``: the full-name rule's business), not preceded by a number (``6076 Piroska u. 97``: a
@@ -427,21 +431,15 @@ def _lone_name_spans(regex, text: str, ascii_text: bytes) -> list[tuple[int, int
     if len(text) <= _LOWER_MAX and text.islower():
         # no capital anywhere (a lower-cased cell or message): given name + surname pairs instead
         return _lower_pairs(text)
-    hits = _lone_vocabulary(text)
+    parts = _CAP_WORD_SPLIT.split(text)  # one C-level pass: the words are the odd pieces
+    words = parts[1::2]
+    hits = _lone_vocabulary(text, words)
     if not hits:
         return []
     stop = _name_lexicons()[2]
-    if len(hits) <= 8:
-        cands = []
-        for w in hits:
-            k = len(w)
-            i = text.find(w)
-            while i >= 0:
-                cands.append((i, i + k))
-                i = text.find(w, i + k)
-        cands.sort()
-    else:
-        cands = [m.span() for m in _CAP_WORD.finditer(text) if m.group() in hits]
+    # the running sum of the pieces' lengths gives each word's start without a Python step per word
+    starts = list(accumulate(map(len, parts)))[0::2]  # starts[k]: where words[k] begins
+    cands = [(starts[k], starts[k] + len(words[k])) for k in compress(count(), map(hits.__contains__, words))]
     return _expand_lists(text, [(i, e) for i, e in cands if _lone_name_ok(text, i, e, stop)], stop)
 
 

@@ -33,10 +33,11 @@ def _texts() -> list[str]:
     for n in range(6, 46):
         for left, right in (("", ""), (",", ";"), ("x", "-"), ("٣", " "), ("?", "é"), (" 1 ", ". "), ("-", "٣")):
             out.append(f"{left}{'1234567890' * 5}"[: len(left) + n] + right + "4539104332181967")
-    # more than 8 distinct lone names in one text (the lone-name pass then locates them with one alternation):
-    # names as prefixes of other words (Anna / Annabelle), inside words (McDonald, O'Brien), in a list
+    # many distinct lone names in one text (the lone-name pass locates them from one split of the text):
+    # names as prefixes of other words (Anna / Annabelle), inside words (McDonald, O'Brien), in a list, and
+    # Latin Extended-A letters, which the capitalised-word class takes in either case (ŠtefanŽeljko)
     lone = ["Catherine", "Gladys", "Logan", "Freddy", "Hannah", "Anthony", "Derek", "Anna", "Andrew", "Katrine",
-            "Annabelle", "Donald", "Brien", "Victoria", "Laura", "Łukasz", "Zoë"]
+            "Annabelle", "Donald", "Brien", "Victoria", "Laura", "Łukasz", "Zoë", "Željko", "Štefan", "Šušulić"]
     glue = [" ", ", ", " and ", " said ", "Mc", "O'", "\n", "x", "-", ". Hi ", " is "]
     for _ in range(40):
         out.append("".join(rng.choice(lone) + rng.choice(glue) for _ in range(rng.randint(10, 60))))
