@@ -41,8 +41,9 @@ import ahocorasick
 import regex
 
 from detectors.candidates import CANDIDATES
+from detectors.linear import linear_time
 from detectors.pack import RulePack
-from detectors.schema import CustomIdentifier, Rule
+from detectors.schema import FLAGS, CustomIdentifier, Rule
 
 __all__ = ["Detection", "Engine", "field_tokens", "get_engine", "keyword_variants"]
 
@@ -377,6 +378,7 @@ class _CRule:
         "start_ok",
         "validators",
         "value_group",
+        "plain",
     )
 
     def __init__(self, rule: Rule, idx: int, validators: dict[str, Any]):
@@ -386,6 +388,10 @@ class _CRule:
         self.category = rule.category
         self.patterns = tuple((p.name, p.compiled()) for p in rule.patterns)
         self.value_group = tuple("value" in c.groupindex for _, c in self.patterns)
+        # patterns tried at single positions (hits, a candidate's words) that cannot backtrack
+        # catastrophically (detectors.linear): the same pattern compiled by ``re``, run there without the
+        # per-call time limit, which costs as much as such a match (None: the ``regex`` pattern, limited)
+        self.plain = tuple(_plain(p) if p.at_hit or p.at_words else None for p in rule.patterns)
         self.at_hit = tuple(p.at_hit for p in rule.patterns)
         self.at_words = tuple(p.at_words for p in rule.patterns)
         # no windows are needed when every pattern is tried at hits or at the words of candidate spans
@@ -421,6 +427,13 @@ class _CRule:
         # windowed patterns: literals one of which every match contains (None: no such prefilter)
         # (at_words patterns: checked on each candidate span's window before its words are tried)
         self.required = tuple(None if p.at_hit else _window_prefilter(p.regex) for p in rule.patterns)
+
+
+def _plain(p) -> re.Pattern | None:
+    flags = 0
+    for f in p.flags:
+        flags |= FLAGS[f]
+    return re.compile(p.regex, flags) if linear_time(p.regex, flags) else None
 
 
 class _CCustom:
@@ -724,6 +737,10 @@ class Engine:
     def _match_at(self, pattern, text: str, starts: list[int], key, timeouts: Counter, dead: set):
         if key in dead:
             return ()
+        if type(pattern) is re.Pattern:  # linear time (see _CRule.plain): no time limit needed
+            match = pattern.match
+            n = len(text)
+            return [m for st in starts if (m := match(text, st, n)) is not None]
         out = []
         n = len(text)
         try:
@@ -780,6 +797,7 @@ class Engine:
         win_text = None  # lowercased window texts (None: not ASCII), built for the first prefiltered pattern
         for pi, (_, pat) in enumerate(cr.patterns):
             use_group = cr.value_group[pi]
+            plain = cr.plain[pi]
             if cr.at_words[pi]:
                 # a value overlapping a candidate span starts at one of its words (see schema.Pattern.at_words);
                 # spans whose ASCII window lacks the pattern's required literals are skipped, as windows are
@@ -792,7 +810,7 @@ class Engine:
                     if word_starts is None:
                         word_starts = _word_starts(text, cands)
                     starts = word_starts
-                matches = self._match_at(pat, text, starts, pi, timeouts, dead) if starts else ()
+                matches = self._match_at(plain or pat, text, starts, pi, timeouts, dead) if starts else ()
             elif cr.at_hit[pi] and (kws or anchors or cands):
                 ok = cr.start_ok[pi]
                 if ok is None:
@@ -811,7 +829,7 @@ class Engine:
                         if v:
                             st.add(s)
                     starts = sorted(st)
-                matches = self._match_at(pat, text, starts, pi, timeouts, dead) if starts else ()
+                matches = self._match_at(plain or pat, text, starts, pi, timeouts, dead) if starts else ()
             else:
                 req = cr.required[pi]
                 if req is not None and windows:

@@ -1,0 +1,342 @@
+"""Which patterns cannot backtrack catastrophically: a conservative static check.
+
+Every pattern normally runs under the ``regex`` module's per-call time limit. That limit costs about as much as
+the match itself when a pattern is tried at thousands of single positions per MB (``at_hit`` and ``at_words``
+patterns: a name's words, a keyword's position). A pattern that this check accepts is run with the standard
+library's ``re`` at those positions instead, without the limit, because one match attempt of it takes time
+linear in the characters it looks at, whatever the text:
+
+* every repetition without a bound repeats one character class (``[a-z]+``, ``[ \\t]*``), and what may
+  follow it (the next consuming item, through optional items, zero-width assertions and the end of the
+  enclosing groups) can never start with a character of that class. Backtracking into it fails at once on
+  the next item, so it never gives a character back usefully;
+* a bounded repetition of one class that may give characters back (``[1-9]?\\d``, ``[\\d -]{5,17}\\d``)
+  is a choice among at most ``hi - lo + 1`` lengths; a repetition of a longer item (``(?:\\.\\d{1,3}){3}``)
+  has a bound of at most 64 and is checked as that many copies in a row; alternatives that may start
+  alike are a choice among them. The product of all these choices (each a constant of the pattern) is
+  bounded by 4096;
+* a zero-width assertion that the engine may evaluate while backtracking out of an unbounded repetition
+  either fails at once on a character of that repetition or has a bounded width; every assertion's own
+  content passes the same check;
+* no back-references, conditional groups, atomic groups or possessive repetitions, and the pattern
+  compiles with ``re`` (which, unlike ``regex``, rejects a group name used twice).
+
+So the work of one attempt is that constant times the characters examined, never a power of the text's
+length. Character sets are over-approximated (a class with ``\\w`` counts as every word character,
+case-insensitive classes gain the other case), so the check can only err towards rejecting. A rejected
+pattern keeps the time limit. Custom data identifiers never use this (their patterns run as Macie defines
+them, always under the limit)."""
+
+from __future__ import annotations
+
+import re
+from functools import cache, lru_cache
+
+try:  # the standard library's parser (Python 3.11+: re._parser; earlier: sre_parse)
+    from re import _constants as _K  # type: ignore[attr-defined]
+    from re import _parser as _P  # type: ignore[attr-defined]
+except ImportError:  # pragma: no cover - older Python
+    import sre_constants as _K  # type: ignore[no-redef]
+    import sre_parse as _P  # type: ignore[no-redef]
+
+_BMP = 0x10000
+_FULL = (1 << _BMP) - 1
+_MAX_COPIES = 64  # a repetition of a longer item is checked as copies in a row: at most this many
+_MAX_WAYS = 4096  # bound on the product of the ways to take bounded repetitions that may give characters back
+
+
+class _Reject(Exception):
+    pass
+
+
+class _Set:
+    """A set of characters: a bitmask over the Basic Multilingual Plane and whether it may hold any
+    character beyond it (over-approximated)."""
+
+    __slots__ = ("astral", "mask")
+
+    def __init__(self, mask: int = 0, astral: bool = False):
+        self.mask = mask
+        self.astral = astral
+
+    def __or__(self, other: _Set) -> _Set:
+        return _Set(self.mask | other.mask, self.astral or other.astral)
+
+    def disjoint(self, other: _Set) -> bool:
+        return not (self.mask & other.mask) and not (self.astral and other.astral)
+
+
+_EMPTY = _Set()
+_ANY = _Set(_FULL, True)
+
+
+def _mask_of(code_points) -> int:
+    """The bitmask of BMP code points (built in a bytearray: OR-ing bits into a big int one at a time is
+    quadratic)."""
+    bits = bytearray(_BMP // 8)
+    for cp in code_points:
+        if cp < _BMP:
+            bits[cp >> 3] |= 1 << (cp & 7)
+    return int.from_bytes(bits, "little")
+
+
+def _code_points(mask: int):
+    data = mask.to_bytes((mask.bit_length() + 7) // 8, "little")
+    for i, byte in enumerate(data):
+        if byte:
+            for b in range(8):
+                if byte >> b & 1:
+                    yield i * 8 + b
+
+
+@cache
+def _category(code) -> _Set:
+    """A ``\\d``/``\\w``/``\\s`` class (or its negation) over every mode of the flags (Unicode or ASCII)."""
+    name = str(code)
+    test = {"DIGIT": str.isdecimal, "WORD": lambda c: c.isalnum() or c == "_", "SPACE": str.isspace}
+    for key, fn in test.items():
+        if key in name:
+            mask = _mask_of(cp for cp in range(_BMP) if fn(chr(cp)))
+            return _Set(_FULL ^ mask, True) if "NOT" in name else _Set(mask, True)
+    raise _Reject(f"category {name}")  # line-break categories and the like: not expected in our patterns
+
+
+@lru_cache(maxsize=1024)
+def _case_variants(mask: int) -> int:
+    variants = []
+    for cp in _code_points(mask):
+        c = chr(cp)
+        variants.extend(ord(v) for v in (c.lower(), c.upper(), c.swapcase(), c.casefold()) if len(v) == 1)
+    return mask | _mask_of(variants)
+
+
+def _char(cp: int) -> _Set:
+    return _Set(1 << cp) if cp < _BMP else _Set(0, True)
+
+
+def _item_set(op, av, icase: bool) -> _Set | None:
+    """The characters one single-character item may match (None: not a single-character item)."""
+    if op is _K.LITERAL:
+        s = _char(av)
+    elif op is _K.NOT_LITERAL:
+        s = _Set(_FULL ^ (1 << av) if av < _BMP else _FULL, True)
+    elif op is _K.ANY:
+        return _ANY
+    elif op is _K.IN:
+        lits, astral, cats = 0, False, _EMPTY
+        negate = False
+        for o, a in av:
+            if o is _K.NEGATE:
+                negate = True
+            elif o is _K.LITERAL:
+                if a < _BMP:
+                    lits |= 1 << a
+                else:
+                    astral = True
+            elif o is _K.RANGE:
+                lo, hi = a
+                if hi >= _BMP:
+                    astral, hi = True, _BMP - 1
+                if lo <= hi:
+                    lits |= ((1 << (hi + 1)) - 1) ^ ((1 << lo) - 1)
+            elif o is _K.CATEGORY:
+                cats = cats | _category(a)
+            else:
+                raise _Reject(f"set item {o}")
+        if negate:
+            # every character outside the listed ones (a case-insensitive [^a] takes fewer: still a superset)
+            return _Set(_FULL ^ (lits | cats.mask), True)
+        if icase and lits:
+            lits = _case_variants(lits)  # (the \\d \\w \\s categories hold both cases already)
+        return _Set(lits | cats.mask, astral or cats.astral)
+    else:
+        return None
+    if icase and s.mask:
+        s = _Set(_case_variants(s.mask), s.astral)
+    return s
+
+
+class _Checker:
+    def __init__(self):
+        self.ways = 1  # product of the ways to take the bounded repetitions that may give characters back
+
+    # -- first sets: (characters a match of the items may start with, can the items match empty)
+
+    def first(self, items, icase: bool) -> tuple[_Set, bool]:
+        out = _EMPTY
+        for op, av in items:
+            s, nullable = self.first_item(op, av, icase)
+            out = out | s
+            if not nullable:
+                return out, False
+        return out, True
+
+    def first_item(self, op, av, icase: bool) -> tuple[_Set, bool]:
+        s = _item_set(op, av, icase)
+        if s is not None:
+            return s, False
+        if op is _K.AT or op is _K.ASSERT or op is _K.ASSERT_NOT:
+            return _EMPTY, True
+        if op is _K.SUBPATTERN:
+            return self.first(av[3], self._icase(av, icase))
+        if op is _K.BRANCH:
+            out, nullable = _EMPTY, False
+            for alt in av[1]:
+                s, n = self.first(alt, icase)
+                out, nullable = out | s, nullable or n
+            return out, nullable
+        if op is _K.MAX_REPEAT or op is _K.MIN_REPEAT:
+            lo, _hi, body = av
+            s, n = self.first(body, icase)
+            return s, n or lo == 0
+        raise _Reject(f"item {op}")
+
+    def _icase(self, av, icase: bool) -> bool:
+        add, remove = av[1], av[2]
+        if add & re.IGNORECASE:
+            return True
+        if remove & re.IGNORECASE:
+            return False
+        return icase
+
+    # -- the check
+
+    def check(self, items, cont: list, icase: bool) -> None:
+        """``items`` followed by the items ``cont`` (then the end of the match)."""
+        items = list(items)
+        for i, (op, av) in enumerate(items):
+            if _item_set(op, av, icase) is not None or op is _K.AT:
+                continue
+            after = items[i + 1:] + cont
+            if op is _K.ASSERT or op is _K.ASSERT_NOT:
+                self.check(av[1], [], icase)  # an assertion's content is matched on its own
+            elif op is _K.SUBPATTERN:
+                self.check(av[3], after, self._icase(av, icase))
+            elif op is _K.BRANCH:
+                alts = av[1]
+                firsts = [self.first(alt, icase) for alt in alts]
+                seen = _EMPTY
+                for s, nullable in firsts:
+                    if nullable or not s.disjoint(seen):  # alternatives that may start alike: each is tried
+                        self.ways *= len(alts)
+                        if self.ways > _MAX_WAYS:
+                            raise _Reject("too many ways to take the alternatives")
+                        break
+                    seen = seen | s
+                for alt in alts:
+                    self.check(alt, after, icase)
+            elif op is _K.MAX_REPEAT or op is _K.MIN_REPEAT:
+                lo, hi, body = av
+                single = _item_set(*body[0], icase) if len(body) == 1 else None
+                if single is not None and lo != hi:
+                    if hi >= _K.MAXREPEAT:
+                        self.variable_run(single, after, icase)
+                    else:
+                        try:
+                            self.variable_run(single, after, icase)
+                        except _Reject:
+                            # hi - lo + 1 ways to take it ([1-9]?\d, [\d -]{5,17}\d): a constant of the pattern
+                            self.ways *= hi - lo + 1
+                            if self.ways > _MAX_WAYS:
+                                raise
+                elif single is not None:
+                    continue  # a fixed count of one class: no choice
+                elif hi >= _K.MAXREPEAT or hi > _MAX_COPIES:
+                    raise _Reject("a repetition of a longer item without a small bound")
+                else:
+                    body_first, body_nullable = self.first(body, icase)
+                    if body_nullable:
+                        raise _Reject("a repeated item that may match empty")
+                    # copies of the item in a row: each is followed by another copy or by what follows; the
+                    # choices inside one copy multiply per copy
+                    before, self.ways = self.ways, 1
+                    self.check(body, [(_K.MAX_REPEAT, (0, 1, body))] + after if hi > 1 else after, icase)
+                    self.ways = before * self.ways ** hi
+                    if lo != hi:  # one more copy or what follows: a choice unless they start differently
+                        s, nullable = self.first(after, icase)
+                        if nullable or not s.disjoint(body_first):
+                            self.ways *= hi - lo + 1
+                    if self.ways > _MAX_WAYS:
+                        raise _Reject("too many ways to take the repetitions")
+            else:
+                raise _Reject(f"item {op}")
+
+    def variable_run(self, run: _Set, after: list, icase: bool) -> None:
+        """A variable repetition of the class ``run`` followed by the items ``after``: whatever the engine tries
+        after giving a character of ``run`` back must fail on that character at once."""
+        for op, av in after:
+            if op is _K.AT:
+                continue  # \b, ^, $: constant time
+            s = _item_set(op, av, icase)
+            if s is not None:
+                if s.disjoint(run):
+                    return
+                raise _Reject("a repetition followed by an item that may take the same character")
+            if op is _K.ASSERT or op is _K.ASSERT_NOT:
+                if av[0] == 1 and len(av[1]) == 1:
+                    inner = _item_set(*av[1][0], icase)
+                    if inner is not None and op is _K.ASSERT_NOT and not run.mask & ~inner.mask \
+                            and (inner.astral or not run.astral):
+                        return  # (?![\w]) after [a-z]+: fails on every character of the run
+                if op is _K.ASSERT and av[0] == 1:
+                    s, nullable = self.first(av[1], icase)
+                    if not nullable and s.disjoint(run):
+                        return  # a look-ahead that cannot start with a character of the run
+                hi = _width(av[1])[1]
+                if hi >= _K.MAXREPEAT or hi > 64:
+                    raise _Reject("an unbounded assertion evaluated while backtracking")
+                continue  # bounded work, then the items after it decide
+            s, nullable = self.first_item(op, av, icase)
+            if not s.disjoint(run):
+                raise _Reject("a repetition followed by a group that may take the same character")
+            if not nullable:
+                return
+            if _contains([(op, av)], _ASSERTIONS):
+                raise _Reject("an optional group with an assertion after a repetition")
+        # the end of the match: the greedy run succeeds as it is (a lazy one stops at the first success)
+
+
+def _width(items) -> tuple[int, int]:
+    return _P.SubPattern(_P.State(), list(items)).getwidth()
+
+
+_FORBIDDEN = {getattr(_K, n) for n in ("GROUPREF", "GROUPREF_EXISTS", "GROUPREF_IGNORE", "ATOMIC_GROUP",
+                                       "POSSESSIVE_REPEAT") if hasattr(_K, n)}
+
+
+def _contains(items, ops) -> bool:
+    """Whether any item of ``items``, at any depth, is one of ``ops``."""
+    for op, av in items:
+        if op in ops:
+            return True
+        if op is _K.SUBPATTERN:
+            subs = (av[3],)
+        elif op is _K.BRANCH:
+            subs = av[1]
+        elif op is _K.MAX_REPEAT or op is _K.MIN_REPEAT:
+            subs = (av[2],)
+        elif op is _K.ASSERT or op is _K.ASSERT_NOT:
+            subs = (av[1],)
+        else:
+            continue
+        if any(_contains(sub, ops) for sub in subs):
+            return True
+    return False
+
+
+_ASSERTIONS = {_K.ASSERT, _K.ASSERT_NOT}
+
+
+@lru_cache(maxsize=4096)
+def linear_time(pattern: str, flags: int = 0) -> bool:
+    """Whether one match attempt of ``pattern`` (compiled by the standard library's ``re``) takes time linear
+    in the characters it examines, by the rules in this module's docstring. False when unsure."""
+    try:
+        re.compile(pattern, flags)
+        tree = _P.parse(pattern, flags)
+        if _contains(tree, _FORBIDDEN):
+            return False
+        _Checker().check(tree, [], bool(tree.state.flags & re.IGNORECASE))
+    except (_Reject, re.error, RecursionError, TypeError, ValueError):
+        return False
+    return True

@@ -1,0 +1,106 @@
+"""Patterns tried at single positions run on ``re`` without the time limit only when detectors.linear proves
+that one attempt cannot backtrack catastrophically; the check rejects the known pathological shapes, and
+the ``re`` pattern finds exactly what the limited ``regex`` pattern finds."""
+from __future__ import annotations
+
+import random
+
+import pytest
+import regex
+
+from bench.corpus import _sensitive_lines, json_line, log_line, prose_line
+from detectors import load_pack
+from detectors.engine import Engine, _plain
+from detectors.linear import linear_time
+from detectors.schema import FLAGS, Pattern
+
+KEY = b"k"
+
+REJECTED = [
+    r"(a+)+$",  # nested repetition: exponential
+    r"(a|a)*b",  # ambiguous alternatives repeated
+    r"(?:a|ab)*c",
+    r"(.*)*x",
+    r"\d+\d+x",  # adjacent repetitions that may split a run: polynomial
+    r"\w+\s?\w+!",
+    r".*x.*y",
+    r"[a-z]+(?=.*x)y",  # an unbounded look-ahead evaluated at every character given back
+    r"(\w+)\1",  # back-reference
+    r"(?>a+)b",  # atomic group / possessive repetition: not analysed
+    r"a++b",
+    r"(?i)[a-z]+[A-Z]",  # case-insensitive: the capital may take a letter of the run
+    r"(?:\d{1,9}\d{1,9}){9}",  # too many ways to split the copies
+    r"(?P<v>a)|(?P<v>b)",  # compiles with ``regex`` only
+]
+ACCEPTED = [
+    r"[A-Z][a-z]+ [A-Z][a-z]+",
+    r"\d{1,3}(?:\.\d{1,3}){3}(?!\d)",
+    r"[a-z]+(?![\w])(?![ \t]+(?:St|Rd)\b)",  # the word run fails the first look-ahead at once
+    r"[^\"]+\"",
+    r"(?<![\w.])[1-9]?\d{2}-\d{4}",
+    r"(?:[ -]?[A-Z0-9]){18}(?![A-Za-z0-9])",
+    r"(?i:key)[ \t]*[:=][ \t]*[A-Za-z0-9/+]{40}",
+]
+
+
+@pytest.mark.parametrize("pattern", REJECTED)
+def test_pathological_shapes_are_rejected(pattern):
+    assert not linear_time(pattern)
+
+
+@pytest.mark.parametrize("pattern", ACCEPTED)
+def test_deterministic_shapes_are_accepted(pattern):
+    assert linear_time(pattern)
+
+
+def test_a_rejected_pattern_keeps_the_limited_regex():
+    assert _plain(Pattern(name="p", regex=r"(a+)+$", at_hit=True)) is None
+    assert _plain(Pattern(name="p", regex=r"[A-Z][a-z]+ [A-Z][a-z]+", at_words=True)) is not None
+
+
+def _texts() -> list[str]:
+    rng = random.Random(11)
+    pack = load_pack(selector="ALL")
+    out = [s if isinstance(s, str) else s.text for r in pack.rules for s in (*r.samples.positive,
+                                                                            *r.samples.negative)]
+    makers = [g for _, g in _sensitive_lines()] + [log_line, json_line, prose_line]
+    for _ in range(300):
+        out.append("\n".join(rng.choice(makers)(rng) for _ in range(3)))
+    return out
+
+
+def test_plain_patterns_match_what_the_limited_ones_match():
+    pack = load_pack(selector="ALL")
+    texts = _texts()
+    checked = 0
+    for rule in pack.rules:
+        for p in rule.patterns:
+            if not (p.at_hit or p.at_words):
+                continue
+            plain = _plain(p)
+            if plain is None:
+                continue
+            flags = 0
+            for f in p.flags:
+                flags |= FLAGS[f]
+            limited = regex.compile(p.regex, flags)
+            for t in texts:
+                for i in range(len(t)):
+                    a, b = plain.match(t, i), limited.match(t, i)
+                    assert (a and (a.span(), a.groupdict())) == (b and (b.span(), b.groupdict())), (rule.id, t, i)
+            checked += 1
+    assert checked >= 20  # the names, the phone numbers, most secrets
+
+
+def test_detections_are_the_same_with_and_without_plain_patterns():
+    pack = load_pack(selector="ALL")
+    plain, limited = Engine(pack, KEY), Engine(pack, KEY)
+    assert any(p is not None for cr in plain.rules if cr.id == "NAME" for p in cr.plain)
+    for cr in limited.rules:
+        cr.plain = tuple(None for _ in cr.plain)
+    n = 0
+    for t in _texts():
+        a, b = plain.detect(t), limited.detect(t)
+        assert a == b, t
+        n += len(a)
+    assert n > 300
