@@ -12,9 +12,9 @@ linear in the characters it looks at, whatever the text:
   the next item, so it never gives a character back usefully;
 * a bounded repetition of one class that may give characters back (``[1-9]?\\d``, ``[\\d -]{5,17}\\d``)
   is a choice among at most ``hi - lo + 1`` lengths; a repetition of a longer item (``(?:\\.\\d{1,3}){3}``)
-  has a bound of at most 64 and is checked as that many copies in a row; alternatives that may start
-  alike are a choice among them. The product of all these choices (each a constant of the pattern) is
-  bounded by 4096;
+  has a bound of at most 64 and is checked as that many copies in a row; alternatives are a choice
+  among those of them that may match at the same position (by their literal prefixes). The product of
+  all these choices (each a constant of the pattern) is bounded by 4096;
 * a zero-width assertion that the engine may evaluate while backtracking out of an unbounded repetition
   either fails at once on a character of that repetition or has a bounded width; every assertion's own
   content passes the same check;
@@ -214,15 +214,9 @@ class _Checker:
                 self.check(av[3], after, self._icase(av, icase))
             elif op is _K.BRANCH:
                 alts = av[1]
-                firsts = [self.first(alt, icase) for alt in alts]
-                seen = _EMPTY
-                for s, nullable in firsts:
-                    if nullable or not s.disjoint(seen):  # alternatives that may start alike: each is tried
-                        self.ways *= len(alts)
-                        if self.ways > _MAX_WAYS:
-                            raise _Reject("too many ways to take the alternatives")
-                        break
-                    seen = seen | s
+                self.ways *= _overlapping_alternatives(alts, icase)
+                if self.ways > _MAX_WAYS:
+                    raise _Reject("too many ways to take the alternatives")
                 for alt in alts:
                     self.check(alt, after, icase)
             elif op is _K.MAX_REPEAT or op is _K.MIN_REPEAT:
@@ -302,6 +296,24 @@ def _width(items) -> tuple[int, int]:
 
 _FORBIDDEN = {getattr(_K, n) for n in ("GROUPREF", "GROUPREF_EXISTS", "GROUPREF_IGNORE", "ATOMIC_GROUP",
                                        "POSSESSIVE_REPEAT") if hasattr(_K, n)}
+
+
+def _literal_prefix(items, icase: bool) -> str:
+    """The text every match of ``items`` starts with (up to the first item that is not one literal)."""
+    out = []
+    for op, av in items:
+        if op is not _K.LITERAL:
+            break
+        out.append(chr(av).lower() if icase else chr(av))
+    return "".join(out)
+
+
+def _overlapping_alternatives(alts, icase: bool) -> int:
+    """How many of the alternatives may match at one position, at most: two whose literal prefixes differ
+    before either ends cannot (``tel`` / ``phone``), two of which one prefix starts the other may
+    (``tel`` / ``telephone``); an alternative without a literal prefix may overlap any."""
+    prefixes = [_literal_prefix(alt, icase) for alt in alts]
+    return max(sum(1 for q in prefixes if not p or not q or p.startswith(q) or q.startswith(p)) for p in prefixes)
 
 
 def _contains(items, ops) -> bool:

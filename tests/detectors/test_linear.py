@@ -104,3 +104,18 @@ def test_detections_are_the_same_with_and_without_plain_patterns():
         assert a == b, t
         n += len(a)
     assert n > 300
+
+
+def test_alternatives_count_only_those_that_may_match_at_one_position():
+    from detectors.linear import _overlapping_alternatives
+    from detectors.linear import _P as parser
+
+    def alts(src):
+        (op, av), = parser.parse(src)
+        return av[1]
+
+    assert _overlapping_alternatives(alts("tel|phone|fax"), False) == 1
+    assert _overlapping_alternatives(alts("tel|telephone|phone"), False) == 2
+    assert _overlapping_alternatives(alts("tel|Telephone|phone"), True) == 2
+    assert _overlapping_alternatives(alts("tel|Telephone|phone"), False) == 1
+    assert _overlapping_alternatives(alts(r"tel|\w+|phone"), False) == 3  # no literal prefix: overlaps any
