@@ -168,7 +168,48 @@ def _ipv4_spans(regex: re.Pattern, text: str, ascii_text: bytes) -> list[tuple[i
     return out
 
 
-_NAME_TABLE = _table(la=_LOWER, uA=_UPPER, s_=b" ", qq=b"?")  # a / A / space -> _ / non-ASCII -> q / x
+# the word view shared by the name and IBAN passes: a / A / 0 / space -> _ / non-ASCII -> q / anything else x
+_NAME_TABLE = _table(la=_LOWER, uA=_UPPER, d0=_DIGITS, s_=b" ", qq=b"?")
+_LAST_VIEW: tuple[bytes, bytes] = (b"", b"")
+
+
+def _word_view(ascii_text: bytes) -> bytes:
+    """``ascii_text`` through ``_NAME_TABLE``, translated once per ``detect()`` call (the passes get the same
+    ASCII view object)."""
+    global _LAST_VIEW
+    src, tr = _LAST_VIEW
+    if src is not ascii_text:
+        tr = ascii_text.translate(_NAME_TABLE)
+        _LAST_VIEW = (ascii_text, tr)
+    return tr
+
+
+_IBAN_START = re.compile(rb"AA[0q][0q]")  # two ASCII capitals, two digits (ASCII or not)
+
+
+def _iban_spans(regex: re.Pattern, text: str, ascii_text: bytes) -> list[tuple[int, int]]:
+    r"""Matches of ``regex`` (``(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]){10,30}(?![A-Za-z0-9])``): every
+    match starts at ``AA00`` in the word view (a non-ASCII character there may be a Unicode digit), found by
+    one literal-led scan; the regex is matched at each such start in order, skipping starts inside the
+    previous match, which is ``finditer``'s result. A start never lies inside the four characters of
+    another start, so the scan's non-overlapping hits miss none."""
+    return _leftmost_matches(regex, text, [m.start() for m in _IBAN_START.finditer(_word_view(ascii_text))])
+
+
+def _leftmost_matches(regex: re.Pattern, text: str, starts) -> list[tuple[int, int]]:
+    """``regex.finditer(text)``'s spans, given (in order) every position where one of them may start: the
+    regex is matched at each, skipping positions inside the previous match."""
+    out: list[tuple[int, int]] = []
+    last = 0
+    match = regex.match
+    for s in starts:
+        if s < last:
+            continue
+        m = match(text, s)
+        if m is not None:
+            out.append(m.span())
+            last = m.end()
+    return out
 _A_WORD = re.compile(rb"A[aq]+(?=_[Aq])")  # a capitalised word before a space and a capital (translated view)
 _Q_WORD = re.compile(rb"q[aq]+(?=_[Aq])")  # the same, starting with a non-ASCII character
 
@@ -207,9 +248,10 @@ def _before_particles(tr: bytes, ascii_text: bytes, j: int) -> int:
 
 def _name_spans(regex: re.Pattern, text: str, ascii_text: bytes) -> list[tuple[int, int]]:
     """Matches of the name regex (``[U](?<!\\w[U])[L]+(?: ...){1,2}\\b``), as ``finditer`` finds them. A match
-    starts at a first word followed by a space and a capital (or a surname particle). In the translated view
-    (ASCII capital -> ``A``, ASCII lower-case letter -> ``a``, space -> ``_``, anything non-ASCII -> ``q``,
-    which may be a letter of either case or not a letter at all) every possible start is one of:
+    starts at a first word followed by a space and a capital (or a surname particle). In the word view
+    (``_word_view``: ASCII capital -> ``A``, ASCII lower-case letter -> ``a``, space -> ``_``, anything
+    non-ASCII -> ``q``, which may be a letter of either case or not a letter at all) every possible start is
+    one of:
 
     * an ``A`` that begins ``A[aq]+`` followed by ``_A`` or ``_q`` (one C-level ``finditer``: its pattern
       starts with a literal, so ``re`` skips from capital to capital);
@@ -221,7 +263,7 @@ def _name_spans(regex: re.Pattern, text: str, ascii_text: bytes) -> list[tuple[i
     The regex is matched at each candidate start in order, skipping those inside the previous match, which
     gives ``finditer``'s leftmost, non-overlapping result: every start ``finditer`` could use is a
     candidate, and the regex itself checks the look-behind and everything else."""
-    tr = ascii_text.translate(_NAME_TABLE)
+    tr = _word_view(ascii_text)
     starts = [m.start() for m in _A_WORD.finditer(tr)]
     find = tr.find
 
@@ -236,16 +278,7 @@ def _name_spans(regex: re.Pattern, text: str, ascii_text: bytes) -> list[tuple[i
     for m in _PARTICLE_BEFORE_CAPITAL.finditer(ascii_text):
         e = m.start()  # the space before the particle
         add_with_inner_q(_before_particles(tr, ascii_text, e + 1), e)
-    out: list[tuple[int, int]] = []
-    last = 0
-    match = regex.match
-    for s in sorted(set(starts)):
-        if s < last:
-            continue
-        m = match(text, s)
-        if m is not None:
-            out.append(m.span())
-            last = m.end()
+    out = _leftmost_matches(regex, text, sorted(set(starts)))
     global _LAST_NAME_SPANS
     _LAST_NAME_SPANS = (text, out)  # the lone-name pass of the same detect() call reuses them
     return out
@@ -499,10 +532,7 @@ CANDIDATES: dict[str, CandidateClass] = {
     "iban": CandidateClass(
         "iban",
         re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]){10,30}(?![A-Za-z0-9])"),
-        _ascii_runs(_DIGITS + _UPPER + b" "),
-        min_len=14,
-        seps=b" ",
-        min_core=14,
+        locate=_iban_spans,
     ),
     "ipv4": CandidateClass(
         "ipv4",

@@ -21,6 +21,8 @@ def _texts() -> list[str]:
         "ip 10.60.157.92, 192.168.0.1. v 1.2.3.4.5 ts 2026-11-24T12:00:00.123Z 1.2.3.4.5.6.7.8 999.1.2.3",
         "card 4539 1043 3218 1967 and 4539-1043-3218-1967 and 12 4539 1043 3218 1967 0000",
         "iban FR41 4408 6930 2529 7211 0430 854 and DE89370400440532013000x and ٣ZA44A2Z23D7954a27D7",
+        # IBAN starts next to other capitals and digits: AAA00, a start inside a longer run, Unicode digits
+        "DEDE89370400440532013000 GBGB82 WEST 1234 5698 7654 32;FR4١ 4408 6930 2529 7211 0430 854 AB1CD23EF45GH67",
         "Date: 2015-12-22\nName: Åsa Laine\nŠárka Ottová met Faina D. Yefremova and Oksana P Hrytsenko.",
         "Aaa Bbb Ccc Ddd; Mary Ann Smith; dear Jane Doe",
     ]
