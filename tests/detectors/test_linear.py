@@ -31,6 +31,11 @@ REJECTED = [
     r"(?i)[a-z]+[A-Z]",  # case-insensitive: the capital may take a letter of the run
     r"(?:\d{1,9}\d{1,9}){9}",  # too many ways to split the copies
     r"(?P<v>a)|(?P<v>b)",  # compiles with ``regex`` only
+    r"(?:[a-z]+)(?=.*x)y",  # the unbounded look-ahead after a group's run
+    r"(?:a|[a-z]+)(?=.*x)b",
+    r"(?:[a-z]+b?){1,3}c",  # copies of a run that may split between them
+    r"(?:\d+\.?){3}",
+    r"(?:x[a-z]*)+",
 ]
 ACCEPTED = [
     r"[A-Z][a-z]+ [A-Z][a-z]+",
@@ -40,6 +45,8 @@ ACCEPTED = [
     r"(?<![\w.])[1-9]?\d{2}-\d{4}",
     r"(?:[ -]?[A-Z0-9]){18}(?![A-Za-z0-9])",
     r"(?i:key)[ \t]*[:=][ \t]*[A-Za-z0-9/+]{40}",
+    r"(?:\d+\.){3}\d+",  # each run ends at the dot
+    r"(?:[ab]|[bc])+d",  # re parses single-character alternatives as one class: [abc]+d
 ]
 
 
@@ -107,8 +114,8 @@ def test_detections_are_the_same_with_and_without_plain_patterns():
 
 
 def test_alternatives_count_only_those_that_may_match_at_one_position():
-    from detectors.linear import _overlapping_alternatives
     from detectors.linear import _P as parser
+    from detectors.linear import _overlapping_alternatives
 
     def alts(src):
         (op, av), = parser.parse(src)
