@@ -157,8 +157,9 @@ def _item_set(op, av, icase: bool) -> _Set | None:
 
 
 class _Checker:
-    def __init__(self):
+    def __init__(self, icase: bool):
         self.ways = 1  # product of the ways to take the bounded repetitions that may give characters back
+        self.always_icase = icase
 
     # -- first sets: (characters a match of the items may start with, can the items match empty)
 
@@ -192,6 +193,8 @@ class _Checker:
         raise _Reject(f"item {op}")
 
     def _icase(self, av, icase: bool) -> bool:
+        if self.always_icase:
+            return True
         add, remove = av[1], av[2]
         if add & re.IGNORECASE:
             return True
@@ -318,8 +321,13 @@ def _overlapping_alternatives(alts, icase: bool) -> int:
 
 def _contains(items, ops) -> bool:
     """Whether any item of ``items``, at any depth, is one of ``ops``."""
+    return _any_item(items, lambda op, av: op in ops)
+
+
+def _any_item(items, test) -> bool:
+    """Whether ``test(op, av)`` holds for any item of ``items``, at any depth."""
     for op, av in items:
-        if op in ops:
+        if test(op, av):
             return True
         if op is _K.SUBPATTERN:
             subs = (av[3],)
@@ -331,12 +339,17 @@ def _contains(items, ops) -> bool:
             subs = (av[1],)
         else:
             continue
-        if any(_contains(sub, ops) for sub in subs):
+        if any(_any_item(sub, test) for sub in subs):
             return True
     return False
 
 
 _ASSERTIONS = {_K.ASSERT, _K.ASSERT_NOT}
+
+
+def _scoped_ignorecase(items) -> bool:
+    """Whether a group of ``items`` (at any depth) turns case-insensitive matching on: ``(?i:...)``."""
+    return _any_item(items, lambda op, av: op is _K.SUBPATTERN and bool(av[1] & re.IGNORECASE))
 
 
 @lru_cache(maxsize=4096)
@@ -348,7 +361,10 @@ def linear_time(pattern: str, flags: int = 0) -> bool:
         tree = _P.parse(pattern, flags)
         if _contains(tree, _FORBIDDEN):
             return False
-        _Checker().check(tree, [], bool(tree.state.flags & re.IGNORECASE))
+        # case-insensitive anywhere: every set is taken case-insensitively (an item after a run may sit in
+        # a case-insensitive group while the run does not: (?i)(?-i:[a-z]+)X)
+        icase = bool(tree.state.flags & re.IGNORECASE) or _scoped_ignorecase(tree)
+        _Checker(icase).check(tree, [], icase)
     except (_Reject, re.error, RecursionError, TypeError, ValueError):
         return False
     return True

@@ -36,6 +36,8 @@ REJECTED = [
     r"(?:[a-z]+b?){1,3}c",  # copies of a run that may split between them
     r"(?:\d+\.?){3}",
     r"(?:x[a-z]*)+",
+    r"(?i)(?-i:[a-z]+)X",  # the X after the case-sensitive run matches x too
+    r"(?-i:[a-z]+)(?i:X)",
 ]
 ACCEPTED = [
     r"[A-Z][a-z]+ [A-Z][a-z]+",
