@@ -157,9 +157,10 @@ def _item_set(op, av, icase: bool) -> _Set | None:
 
 
 class _Checker:
-    def __init__(self, icase: bool):
+    def __init__(self, icase: bool, ascii_only: bool):
         self.ways = 1  # product of the ways to take the bounded repetitions that may give characters back
         self.always_icase = icase
+        self.ascii = ascii_only  # \w \d \s mean their ASCII parts somewhere (the sets here are Unicode's)
 
     # -- first sets: (characters a match of the items may start with, can the items match empty)
 
@@ -270,10 +271,11 @@ class _Checker:
                     return
                 raise _Reject("a repetition followed by an item that may take the same character")
             if op is _K.ASSERT or op is _K.ASSERT_NOT:
-                if av[0] == 1 and len(av[1]) == 1:
+                if av[0] == 1 and len(av[1]) == 1 and op is _K.ASSERT_NOT and not icase and not self.ascii:
+                    # (the look-ahead's set must be exact here, not over-approximated: no case folding, no
+                    # ASCII-only classes)
                     inner = _item_set(*av[1][0], icase)
-                    if inner is not None and op is _K.ASSERT_NOT and not run.mask & ~inner.mask \
-                            and (inner.astral or not run.astral):
+                    if inner is not None and not run.mask & ~inner.mask and (inner.astral or not run.astral):
                         return  # (?![\w]) after [a-z]+: fails on every character of the run
                 if op is _K.ASSERT and av[0] == 1:
                     s, nullable = self.first(av[1], icase)
@@ -364,7 +366,9 @@ def linear_time(pattern: str, flags: int = 0) -> bool:
         # case-insensitive anywhere: every set is taken case-insensitively (an item after a run may sit in
         # a case-insensitive group while the run does not: (?i)(?-i:[a-z]+)X)
         icase = bool(tree.state.flags & re.IGNORECASE) or _scoped_ignorecase(tree)
-        _Checker(icase).check(tree, [], icase)
+        ascii_only = bool(tree.state.flags & re.ASCII) or _any_item(
+            tree, lambda op, av: op is _K.SUBPATTERN and bool(av[1] & re.ASCII))
+        _Checker(icase, ascii_only).check(tree, [], icase)
     except (_Reject, re.error, RecursionError, TypeError, ValueError):
         return False
     return True
