@@ -371,6 +371,7 @@ class _CRule:
         "max_kw_len",
         "normalize",
         "patterns",
+        "plain",
         "priority",
         "radius",
         "required",
@@ -378,7 +379,6 @@ class _CRule:
         "start_ok",
         "validators",
         "value_group",
-        "plain",
     )
 
     def __init__(self, rule: Rule, idx: int, validators: dict[str, Any]):
