@@ -22,10 +22,12 @@ linear in the characters it looks at, whatever the text:
   compiles with ``re`` (which, unlike ``regex``, rejects a group name used twice).
 
 So the work of one attempt is that constant times the characters examined, never a power of the text's
-length. Character sets are over-approximated (a class with ``\\w`` counts as every word character,
-case-insensitive classes gain the other case), so the check can only err towards rejecting. A rejected
-pattern keeps the time limit. Custom data identifiers never use this (their patterns run as Macie defines
-them, always under the limit)."""
+length. Character sets are over-approximated (a class with ``\\w`` counts as every word character; in a
+pattern that is case-insensitive anywhere, every class gains the other case), so the check can only err
+towards rejecting; the one place where a set must be exact (a negative look-ahead that makes a run's
+characters fail) is used only without case folding or ASCII-only classes. A rejected pattern keeps the
+time limit. Custom data identifiers never use this (their patterns run as Macie defines them, always
+under the limit)."""
 
 from __future__ import annotations
 
