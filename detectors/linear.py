@@ -19,7 +19,8 @@ linear in the characters it looks at, whatever the text:
   either fails at once on a character of that repetition or has a bounded width; every assertion's own
   content passes the same check;
 * no back-references, conditional groups, atomic groups or possessive repetitions, and the pattern
-  compiles with ``re`` (which, unlike ``regex``, rejects a group name used twice).
+  compiles with ``re`` without a warning (``re``, unlike ``regex``, rejects a group name used twice and
+  reads a POSIX class such as ``[[:alpha:]]`` as a nested set).
 
 So the work of one attempt is that constant times the characters examined, never a power of the text's
 length. Character sets are over-approximated (a class with ``\\w`` counts as every word character; in a
@@ -32,6 +33,7 @@ under the limit)."""
 from __future__ import annotations
 
 import re
+import warnings
 from functools import cache, lru_cache
 
 try:  # the standard library's parser (Python 3.11+: re._parser; earlier: sre_parse)
@@ -361,8 +363,12 @@ def linear_time(pattern: str, flags: int = 0) -> bool:
     """Whether one match attempt of ``pattern`` (compiled by the standard library's ``re``) takes time linear
     in the characters it examines, by the rules in this module's docstring. False when unsure."""
     try:
-        re.compile(pattern, flags)
-        tree = _P.parse(pattern, flags)
+        with warnings.catch_warnings():
+            # a warning means ``re`` reads the pattern differently from ``regex`` (a POSIX class such as
+            # [[:alpha:]] is a nested set to ``re``, a FutureWarning): not the same pattern, so not used
+            warnings.simplefilter("error")
+            re.compile(pattern, flags)
+            tree = _P.parse(pattern, flags)
         if _contains(tree, _FORBIDDEN):
             return False
         # case-insensitive anywhere: every set is taken case-insensitively (an item after a run may sit in
@@ -371,6 +377,6 @@ def linear_time(pattern: str, flags: int = 0) -> bool:
         ascii_only = bool(tree.state.flags & re.ASCII) or _any_item(
             tree, lambda op, av: op is _K.SUBPATTERN and bool(av[1] & re.ASCII))
         _Checker(icase, ascii_only).check(tree, [], icase)
-    except (_Reject, re.error, RecursionError, TypeError, ValueError):
+    except (_Reject, re.error, RecursionError, TypeError, ValueError, Warning):
         return False
     return True

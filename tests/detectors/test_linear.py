@@ -38,6 +38,7 @@ REJECTED = [
     r"(?:x[a-z]*)+",
     r"(?i)(?-i:[a-z]+)X",  # the X after the case-sensitive run matches x too
     r"(?-i:[a-z]+)(?i:X)",
+    r"[[:alpha:]]+X",  # a POSIX class to ``regex``, a nested set (and a warning) to ``re``
 ]
 ACCEPTED = [
     r"[A-Z][a-z]+ [A-Z][a-z]+",
