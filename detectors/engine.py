@@ -477,6 +477,7 @@ class Engine:
         self._hmac_inner, self._hmac_outer = _hmac_pads(self._key)
         self.counters: Counter[str] = Counter()
         self._timeout = pack.regex_timeout
+        self._plain_memo: tuple[str | None, bool] = (None, False)  # see _plain_text
         self.rules = tuple(_CRule(r, i, VALIDATORS) for i, r in enumerate(pack.rules))
         self.customs = tuple(_CCustom(c) for c in pack.custom)
         self._allow_text = frozenset(e.lower() for a in pack.allow_lists if a.text is not None for e in a.text)
@@ -734,6 +735,17 @@ class Engine:
             dead.add(key)
             return ()
 
+    def _plain_text(self, text: str) -> bool:
+        """Whether ``re`` and ``regex`` read ``text`` alike, so that ``_CRule.plain`` patterns may run on it:
+        ASCII (beyond it their ``\\w``, ``\\s`` and case folding differ: ``regex`` follows Unicode's properties,
+        ``re`` the ``str`` methods) and without the separators U+001C-U+001F (``str.isspace`` is true for
+        them, so ``re``'s ``\\s`` takes them; ``regex``'s does not). Remembered for the last text."""
+        last, ok = self._plain_memo
+        if last is not text:
+            ok = text.isascii() and not any(c in text for c in "\x1c\x1d\x1e\x1f")
+            self._plain_memo = (text, ok)
+        return ok
+
     def _match_at(self, pattern, text: str, starts: list[int], key, timeouts: Counter, dead: set):
         if key in dead:
             return ()
@@ -798,6 +810,8 @@ class Engine:
         for pi, (_, pat) in enumerate(cr.patterns):
             use_group = cr.value_group[pi]
             plain = cr.plain[pi]
+            if plain is not None and not self._plain_text(text):
+                plain = None
             if cr.at_words[pi]:
                 # a value overlapping a candidate span starts at one of its words (see schema.Pattern.at_words);
                 # spans whose ASCII window lacks the pattern's required literals are skipped, as windows are

@@ -3,8 +3,9 @@
 Every pattern normally runs under the ``regex`` module's per-call time limit. That limit costs about as much as
 the match itself when a pattern is tried at thousands of single positions per MB (``at_hit`` and ``at_words``
 patterns: a name's words, a keyword's position). A pattern that this check accepts is run with the standard
-library's ``re`` at those positions instead, without the limit, because one match attempt of it takes time
-linear in the characters it looks at, whatever the text:
+library's ``re`` at those positions instead, without the limit (on ASCII text, where the two modules read
+patterns alike: see ``Engine._plain_text``), because one match attempt of it takes time linear in the
+characters it looks at, whatever the text:
 
 * every repetition without a bound repeats one character class (``[a-z]+``, ``[ \\t]*``), and what may
   follow it (the next consuming item, through optional items, zero-width assertions and the end of the

@@ -1,9 +1,11 @@
 """Patterns tried at single positions run on ``re`` without the time limit only when detectors.linear proves
 that one attempt cannot backtrack catastrophically; the check rejects the known pathological shapes, and
-the ``re`` pattern finds exactly what the limited ``regex`` pattern finds."""
+on the texts the engine runs it on (ASCII, without U+001C-U+001F) the ``re`` pattern finds exactly what the
+limited ``regex`` pattern finds."""
 from __future__ import annotations
 
 import random
+import re
 
 import pytest
 import regex
@@ -76,12 +78,31 @@ def _texts() -> list[str]:
     makers = [g for _, g in _sensitive_lines()] + [log_line, json_line, prose_line]
     for _ in range(300):
         out.append("\n".join(rng.choice(makers)(rng) for _ in range(3)))
+    # the samples again with letters whose case folding is special (Kelvin sign, long s, dotted/dotless i,
+    # sharp s) in place of their ASCII look-alikes: case-insensitive patterns must fold them alike
+    swaps = str.maketrans({"k": "\u212a", "s": "\u017f", "i": "\u0131", "I": "\u0130", "S": "\u1e9e"})
+    half = out[:len(out) // 2]
+    out += [t.translate(swaps) for t in half]
+    # and with the ASCII separators U+001C-U+001F, which re's \s takes and regex's does not, for spaces
+    out += [t.replace(" ", "\x1f") for t in half[::3]]
     return out
+
+
+def test_re_and_regex_differ_where_plain_patterns_are_not_used():
+    # why Engine._plain_text keeps plain patterns to ASCII text without U+001C-U+001F
+    assert re.match(r"\s", "\x1f") and not regex.match(r"\s", "\x1f")
+    assert re.match(r"(?i)rib", "r\u0131b") and not regex.match(r"(?i)rib", "r\u0131b")
+    eng = Engine(load_pack(selector="ALL"), KEY)
+    assert eng._plain_text("Anna Smith, 10.0.0.1")
+    assert not eng._plain_text("r\u0131b: 30006 00001 22435470093 22")
+    assert not eng._plain_text("a\x1fb")
 
 
 def test_plain_patterns_match_what_the_limited_ones_match():
     pack = load_pack(selector="ALL")
+    eng = Engine(pack, KEY)
     texts = _texts()
+    assert sum(map(eng._plain_text, texts)) > 500
     checked = 0
     for rule in pack.rules:
         for p in rule.patterns:
@@ -95,6 +116,8 @@ def test_plain_patterns_match_what_the_limited_ones_match():
                 flags |= FLAGS[f]
             limited = regex.compile(p.regex, flags)
             for t in texts:
+                if not eng._plain_text(t):
+                    continue  # the engine runs the limited pattern there
                 for i in range(len(t)):
                     a, b = plain.match(t, i), limited.match(t, i)
                     assert (a and (a.span(), a.groupdict())) == (b and (b.span(), b.groupdict())), (rule.id, t, i)
