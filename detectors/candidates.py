@@ -169,17 +169,17 @@ def _ipv4_spans(regex: re.Pattern, text: str, ascii_text: bytes) -> list[tuple[i
 
 
 # the word view shared by the name and IBAN passes: a / A / 0 / space -> _ / non-ASCII -> q / anything else x
-_NAME_TABLE = _table(la=_LOWER, uA=_UPPER, d0=_DIGITS, s_=b" ", qq=b"?")
+_WORD_TABLE = _table(la=_LOWER, uA=_UPPER, d0=_DIGITS, s_=b" ", qq=b"?")
 _LAST_VIEW: tuple[bytes, bytes] = (b"", b"")
 
 
 def _word_view(ascii_text: bytes) -> bytes:
-    """``ascii_text`` through ``_NAME_TABLE``, translated once per ``detect()`` call (the passes get the same
+    """``ascii_text`` through ``_WORD_TABLE``, translated once per ``detect()`` call (the passes get the same
     ASCII view object)."""
     global _LAST_VIEW
     src, tr = _LAST_VIEW
     if src is not ascii_text:
-        tr = ascii_text.translate(_NAME_TABLE)
+        tr = ascii_text.translate(_WORD_TABLE)
         _LAST_VIEW = (ascii_text, tr)
     return tr
 
@@ -210,6 +210,8 @@ def _leftmost_matches(regex: re.Pattern, text: str, starts) -> list[tuple[int, i
             out.append(m.span())
             last = m.end()
     return out
+
+
 _A_WORD = re.compile(rb"A[aq]+(?=_[Aq])")  # a capitalised word before a space and a capital (translated view)
 _Q_WORD = re.compile(rb"q[aq]+(?=_[Aq])")  # the same, starting with a non-ASCII character
 

@@ -47,6 +47,7 @@ except ImportError:  # pragma: no cover - older Python
 _BMP = 0x10000
 _FULL = (1 << _BMP) - 1
 _MAX_COPIES = 64  # a repetition of a longer item is checked as copies in a row: at most this many
+_MAX_ASSERT_WIDTH = 64  # an assertion evaluated while backtracking out of a run: at most this wide
 _MAX_WAYS = 4096  # bound on the product of the ways to take bounded repetitions that may give characters back
 
 
@@ -164,79 +165,69 @@ def _item_set(op, av, icase: bool) -> _Set | None:
 class _Checker:
     def __init__(self, icase: bool, ascii_only: bool):
         self.ways = 1  # product of the ways to take the bounded repetitions that may give characters back
-        self.always_icase = icase
+        self.icase = icase  # case-insensitive somewhere in the pattern: every set is taken case-insensitively
         self.ascii = ascii_only  # \w \d \s mean their ASCII parts somewhere (the sets here are Unicode's)
 
     # -- first sets: (characters a match of the items may start with, can the items match empty)
 
-    def first(self, items, icase: bool) -> tuple[_Set, bool]:
+    def first(self, items) -> tuple[_Set, bool]:
         out = _EMPTY
         for op, av in items:
-            s, nullable = self.first_item(op, av, icase)
+            s, nullable = self.first_item(op, av)
             out = out | s
             if not nullable:
                 return out, False
         return out, True
 
-    def first_item(self, op, av, icase: bool) -> tuple[_Set, bool]:
-        s = _item_set(op, av, icase)
+    def first_item(self, op, av) -> tuple[_Set, bool]:
+        s = _item_set(op, av, self.icase)
         if s is not None:
             return s, False
         if op is _K.AT or op is _K.ASSERT or op is _K.ASSERT_NOT:
             return _EMPTY, True
         if op is _K.SUBPATTERN:
-            return self.first(av[3], self._icase(av, icase))
+            return self.first(av[3])
         if op is _K.BRANCH:
             out, nullable = _EMPTY, False
             for alt in av[1]:
-                s, n = self.first(alt, icase)
+                s, n = self.first(alt)
                 out, nullable = out | s, nullable or n
             return out, nullable
         if op is _K.MAX_REPEAT or op is _K.MIN_REPEAT:
             lo, _hi, body = av
-            s, n = self.first(body, icase)
+            s, n = self.first(body)
             return s, n or lo == 0
         raise _Reject(f"item {op}")
 
-    def _icase(self, av, icase: bool) -> bool:
-        if self.always_icase:
-            return True
-        add, remove = av[1], av[2]
-        if add & re.IGNORECASE:
-            return True
-        if remove & re.IGNORECASE:
-            return False
-        return icase
-
     # -- the check
 
-    def check(self, items, cont: list, icase: bool) -> None:
+    def check(self, items, cont: list) -> None:
         """``items`` followed by the items ``cont`` (then the end of the match)."""
         items = list(items)
         for i, (op, av) in enumerate(items):
-            if _item_set(op, av, icase) is not None or op is _K.AT:
+            if _item_set(op, av, self.icase) is not None or op is _K.AT:
                 continue
             after = items[i + 1:] + cont
             if op is _K.ASSERT or op is _K.ASSERT_NOT:
-                self.check(av[1], [], icase)  # an assertion's content is matched on its own
+                self.check(av[1], [])  # an assertion's content is matched on its own
             elif op is _K.SUBPATTERN:
-                self.check(av[3], after, self._icase(av, icase))
+                self.check(av[3], after)
             elif op is _K.BRANCH:
                 alts = av[1]
-                self.ways *= _overlapping_alternatives(alts, icase)
+                self.ways *= _overlapping_alternatives(alts, self.icase)
                 if self.ways > _MAX_WAYS:
                     raise _Reject("too many ways to take the alternatives")
                 for alt in alts:
-                    self.check(alt, after, icase)
+                    self.check(alt, after)
             elif op is _K.MAX_REPEAT or op is _K.MIN_REPEAT:
                 lo, hi, body = av
-                single = _item_set(*body[0], icase) if len(body) == 1 else None
+                single = _item_set(*body[0], self.icase) if len(body) == 1 else None
                 if single is not None and lo != hi:
                     if hi >= _K.MAXREPEAT:
-                        self.variable_run(single, after, icase)
+                        self.variable_run(single, after)
                     else:
                         try:
-                            self.variable_run(single, after, icase)
+                            self.variable_run(single, after)
                         except _Reject:
                             # hi - lo + 1 ways to take it ([1-9]?\d, [\d -]{5,17}\d): a constant of the pattern
                             self.ways *= hi - lo + 1
@@ -244,19 +235,19 @@ class _Checker:
                                 raise
                 elif single is not None:
                     continue  # a fixed count of one class: no choice
-                elif hi >= _K.MAXREPEAT or hi > _MAX_COPIES:
+                elif hi > _MAX_COPIES:  # (unbounded: MAXREPEAT)
                     raise _Reject("a repetition of a longer item without a small bound")
                 else:
-                    body_first, body_nullable = self.first(body, icase)
+                    body_first, body_nullable = self.first(body)
                     if body_nullable:
                         raise _Reject("a repeated item that may match empty")
                     # copies of the item in a row: each is followed by another copy or by what follows; the
                     # choices inside one copy multiply per copy
                     before, self.ways = self.ways, 1
-                    self.check(body, [(_K.MAX_REPEAT, (0, 1, body))] + after if hi > 1 else after, icase)
+                    self.check(body, [(_K.MAX_REPEAT, (0, 1, body))] + after if hi > 1 else after)
                     self.ways = before * self.ways ** hi
                     if lo != hi:  # one more copy or what follows: a choice unless they start differently
-                        s, nullable = self.first(after, icase)
+                        s, nullable = self.first(after)
                         if nullable or not s.disjoint(body_first):
                             self.ways *= hi - lo + 1
                     if self.ways > _MAX_WAYS:
@@ -264,33 +255,32 @@ class _Checker:
             else:
                 raise _Reject(f"item {op}")
 
-    def variable_run(self, run: _Set, after: list, icase: bool) -> None:
+    def variable_run(self, run: _Set, after: list) -> None:
         """A variable repetition of the class ``run`` followed by the items ``after``: whatever the engine tries
         after giving a character of ``run`` back must fail on that character at once."""
         for op, av in after:
             if op is _K.AT:
                 continue  # \b, ^, $: constant time
-            s = _item_set(op, av, icase)
+            s = _item_set(op, av, self.icase)
             if s is not None:
                 if s.disjoint(run):
                     return
                 raise _Reject("a repetition followed by an item that may take the same character")
             if op is _K.ASSERT or op is _K.ASSERT_NOT:
-                if av[0] == 1 and len(av[1]) == 1 and op is _K.ASSERT_NOT and not icase and not self.ascii:
+                if av[0] == 1 and len(av[1]) == 1 and op is _K.ASSERT_NOT and not self.icase and not self.ascii:
                     # (the look-ahead's set must be exact here, not over-approximated: no case folding, no
                     # ASCII-only classes)
-                    inner = _item_set(*av[1][0], icase)
+                    inner = _item_set(*av[1][0], self.icase)
                     if inner is not None and not run.mask & ~inner.mask and (inner.astral or not run.astral):
                         return  # (?![\w]) after [a-z]+: fails on every character of the run
                 if op is _K.ASSERT and av[0] == 1:
-                    s, nullable = self.first(av[1], icase)
+                    s, nullable = self.first(av[1])
                     if not nullable and s.disjoint(run):
                         return  # a look-ahead that cannot start with a character of the run
-                hi = _width(av[1])[1]
-                if hi >= _K.MAXREPEAT or hi > 64:
+                if _width(av[1])[1] > _MAX_ASSERT_WIDTH:
                     raise _Reject("an unbounded assertion evaluated while backtracking")
                 continue  # bounded work, then the items after it decide
-            s, nullable = self.first_item(op, av, icase)
+            s, nullable = self.first_item(op, av)
             if not s.disjoint(run):
                 raise _Reject("a repetition followed by a group that may take the same character")
             if not nullable:
@@ -354,9 +344,9 @@ def _any_item(items, test) -> bool:
 _ASSERTIONS = {_K.ASSERT, _K.ASSERT_NOT}
 
 
-def _scoped_ignorecase(items) -> bool:
-    """Whether a group of ``items`` (at any depth) turns case-insensitive matching on: ``(?i:...)``."""
-    return _any_item(items, lambda op, av: op is _K.SUBPATTERN and bool(av[1] & re.IGNORECASE))
+def _flag_anywhere(tree, flag: int) -> bool:
+    """Whether ``flag`` is on for the whole pattern or for one of its groups (``(?i:...)``)."""
+    return bool(tree.state.flags & flag) or _any_item(tree, lambda op, av: op is _K.SUBPATTERN and bool(av[1] & flag))
 
 
 @lru_cache(maxsize=4096)
@@ -374,10 +364,7 @@ def linear_time(pattern: str, flags: int = 0) -> bool:
             return False
         # case-insensitive anywhere: every set is taken case-insensitively (an item after a run may sit in
         # a case-insensitive group while the run does not: (?i)(?-i:[a-z]+)X)
-        icase = bool(tree.state.flags & re.IGNORECASE) or _scoped_ignorecase(tree)
-        ascii_only = bool(tree.state.flags & re.ASCII) or _any_item(
-            tree, lambda op, av: op is _K.SUBPATTERN and bool(av[1] & re.ASCII))
-        _Checker(icase, ascii_only).check(tree, [], icase)
+        _Checker(_flag_anywhere(tree, re.IGNORECASE), _flag_anywhere(tree, re.ASCII)).check(tree, [])
     except (_Reject, re.error, RecursionError, TypeError, ValueError, Warning):
         return False
     return True
