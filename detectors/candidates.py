@@ -452,10 +452,13 @@ def _lower_pairs(text: str) -> list[tuple[int, int]]:
     return out
 
 
+_ASCII_CAP_WORD = re.compile(rb"Aaa+")  # _CAP_WORD in the word view of an ASCII text (literal-led)
+
+
 def _lone_name_spans(regex, text: str, ascii_text: bytes) -> list[tuple[int, int]]:
     """Lone given names (``Catherine is very reliable``, ``said Gladys to Logan``): the distinct capitalised
-    words of the text (one C-level ``split``) are intersected with the lexicon
-    (``validators._lone_names_capitalised``) as sets, and only the words in both are located. An
+    words of the text (one C-level scan: of the word view in ASCII text, else a ``split``) are intersected
+    with the lexicon (``validators._lone_names_capitalised``) as sets, and only the words in both are located. An
     occurrence is kept when it is a whole word, not followed by a capitalised word (``Victoria Street``,
     ``Laura Carvalho``: the full-name rule's business), not preceded by a number (``6076 Piroska u. 97``: a
     street) or by a place prefix (``St Georges``, ``Via del Campo``), not alone on the line after a line that
@@ -466,15 +469,24 @@ def _lone_name_spans(regex, text: str, ascii_text: bytes) -> list[tuple[int, int
     if len(text) <= _LOWER_MAX and text.islower():
         # no capital anywhere (a lower-cased cell or message): given name + surname pairs instead
         return _lower_pairs(text)
-    parts = _CAP_WORD_SPLIT.split(text)  # one C-level pass: the words are the odd pieces
-    words = parts[1::2]
-    hits = _lone_vocabulary(text, words)
-    if not hits:
-        return []
+    if text.isascii():
+        # _CAP_WORD is [A-Z][a-z]{2,} here, "Aaa+" in the word view: re skips from one "Aaa" to the next
+        found = list(_ASCII_CAP_WORD.finditer(_word_view(ascii_text)))
+        words = [text[m.start():m.end()] for m in found]
+        hits = _lone_vocabulary(text, words)
+        if not hits:
+            return []
+        cands = [found[k].span() for k in compress(count(), map(hits.__contains__, words))]
+    else:
+        parts = _CAP_WORD_SPLIT.split(text)  # one C-level pass: the words are the odd pieces
+        words = parts[1::2]
+        hits = _lone_vocabulary(text, words)
+        if not hits:
+            return []
+        # the running sum of the pieces' lengths gives each word's start without a Python step per word
+        starts = list(accumulate(map(len, parts)))[0::2]  # starts[k]: where words[k] begins
+        cands = [(starts[k], starts[k] + len(words[k])) for k in compress(count(), map(hits.__contains__, words))]
     stop = _name_lexicons()[2]
-    # the running sum of the pieces' lengths gives each word's start without a Python step per word
-    starts = list(accumulate(map(len, parts)))[0::2]  # starts[k]: where words[k] begins
-    cands = [(starts[k], starts[k] + len(words[k])) for k in compress(count(), map(hits.__contains__, words))]
     return _expand_lists(text, [(i, e) for i, e in cands if _lone_name_ok(text, i, e, stop)], stop)
 
 

@@ -43,6 +43,12 @@ def _texts() -> list[str]:
     glue = [" ", ", ", " and ", " said ", "Mc", "O'", "\n", "x", "-", ". Hi ", " is "]
     for _ in range(40):
         out.append("".join(rng.choice(lone) + rng.choice(glue) for _ in range(rng.randint(10, 60))))
+    # the same in ASCII text, which the lone-name pass reads in the word view and locates word by word: a name
+    # before a lower-case letter (Annabelle, Donaldx), after letters or a capital (McDonald, XAnna), at the end
+    ascii_lone = [w for w in lone if w.isascii()] + ["Ann", "Annab", "Gladysx"]
+    for _ in range(40):
+        out.append("".join(rng.choice(ascii_lone) + rng.choice(glue[:-3] + ["A", "x1", ""])
+                           for _ in range(rng.randint(1, 60))))
     # surname particles (Maika van de Noort) in every position, next to capitalised and lower-case words
     parts = ["van", "de", "der", "la", "ten", "dos", "Van", "De", "Maika", "Noort", "Łukasz", "Élodie", "rose", "D.",
              "McConnan", "Pas", "x", "1", "«Łukasz", "“Émile", "—Élodie", "“Maika", "?Anna", "ÀÉ", "Éé", "aÉmile",
