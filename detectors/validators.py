@@ -202,10 +202,19 @@ _CARD_BRANDS = (
 )
 
 
+_CARD_GROUPS = re.compile(r"\d{4}(?:[ \-]\d{6}[ \-]\d{4,5}|(?:[ \-]\d{4})*[ \-]\d{1,4})")
+
+
 def card_number(value: str) -> bool:
-    """Payment card: Luhn + a known brand prefix/length, not an issuer test number."""
+    """Payment card: Luhn + a known brand prefix/length, not an issuer test number, and printed as cards are:
+    one run of digits, or groups of four with a last group of one to four (``4539 1043 3218 1967``,
+    ``6212 3456 7890 1234 567``) or the 4-6-5 / 4-6-4 of Amex and Diners (``3714 496353 98431``). A digit
+    run with other groups is not a card (``404 232405 1349``: status, bytes and milliseconds in an access
+    log)."""
     d = _digits(value)
     if not d or not luhn(d) or d in _TEST_PANS:
+        return False
+    if len(d) != len(value) and _CARD_GROUPS.fullmatch(value.strip()) is None:
         return False
     if len(set(d[1:])) == 1:  # 4000000000000002-style fillers
         return False
