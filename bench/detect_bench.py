@@ -184,13 +184,13 @@ def profile(engine, pieces: list[str], top: int = 25) -> None:
         print(f"  {secs * 1000 / max(total_mb, 1e-9):8.2f} ms/MB  {rid}  ({stats['hits:' + rid]} hits)")
 
 
-def _best_cpu(fn: Callable[[], object], repeats: int = 3) -> float:
-    """The least CPU seconds of ``repeats`` calls of ``fn`` (one-shot figures of a few MB carry a garbage
+def _best_cpu(fn: Callable[[list], object], arg: list, repeats: int = 3) -> float:
+    """The least CPU seconds of ``repeats`` calls of ``fn(arg)`` (one-shot figures of a few MB carry a garbage
     collection or a page fault now and then)."""
     best = float("inf")
     for _ in range(repeats):
         t = time.process_time()
-        fn()
+        fn(arg)
         best = min(best, time.process_time() - t)
     return best
 
@@ -225,10 +225,10 @@ def breakdown(engine, seed: int, mixed: list[str], size_mb: float = 2.0) -> list
     for label, weight, pieces in inputs:
         mb = sum(len(p.encode("utf-8")) for p in pieces) / MB
         dets = sum(len(engine.detect(p)) for p in pieces)  # also the warm-up (lexicons load on first use)
-        total = _best_cpu(lambda: [engine.detect(p) for p in pieces])
-        lit = _best_cpu(lambda: [engine._hits(p, None) for p in pieces])
-        ascii_texts = [p.encode("ascii", "replace") for p in pieces]
-        cand = _best_cpu(lambda: [cls.spans(p, a) for p, a in zip(pieces, ascii_texts) for cls, _ in engine._candidates])
+        total = _best_cpu(lambda ps: [engine.detect(p) for p in ps], pieces)
+        lit = _best_cpu(lambda ps: [engine._hits(p, None) for p in ps], pieces)
+        both = [(p, p.encode("ascii", "replace")) for p in pieces]
+        cand = _best_cpu(lambda pa: [cls.spans(p, a) for p, a in pa for cls, _ in engine._candidates], both)
         stats: Counter = Counter()
         for p in pieces:
             engine.detect(p, stats=stats)
