@@ -130,7 +130,7 @@ def lakescan_engines(selectors: list[str]) -> tuple[dict, str]:
         for sel in selectors:
             t0 = time.process_time()
             pack = load_pack(selector=sel)
-            engine = get_engine(pack, hash_key=HASH_KEY)
+            engine = get_engine(pack, hash_key=HASH_KEY, settle=True)  # as the executors run it
             engine.detect("compile: warm up", field_path=())  # engines may compile lazily
             rules = getattr(pack, "rules", None)
             out[sel] = (
@@ -260,7 +260,7 @@ def ablation(pieces: list[str], budget: float) -> list[dict]:
     for label, ids in steps:
         excluded += ids
         pack = load_pack(selector="EXCLUDE", ids=excluded) if excluded else load_pack(selector="ALL")
-        engine = get_engine(pack, hash_key=HASH_KEY)
+        engine = get_engine(pack, hash_key=HASH_KEY, settle=True)
         m = measure(label, "low/sample", pieces, lambda t, e=engine: e.detect(t), budget)
         out.append({"label": label, "rules": len(pack.rules), "mbps": m.mbps, "ms": 1e3 / m.mbps})
     return out

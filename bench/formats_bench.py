@@ -92,7 +92,7 @@ SELECTOR = os.environ.get("LAKESCAN_BENCH_SELECTOR", "RECOMMENDED")
 def _engine():
     from detectors import get_engine, load_pack
 
-    return get_engine(load_pack(selector=SELECTOR), b"bench-formats-key")
+    return get_engine(load_pack(selector=SELECTOR), b"bench-formats-key", settle=True)
 
 
 def _status_kb(field: str) -> int | None:

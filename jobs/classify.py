@@ -425,7 +425,7 @@ def _classify_each(rows: Iterator[Any], ctx: ExecutorContext, local: dict[str, i
         if client is None:
             client = Clients(ctx.accounts if ctx.accounts is not None else ctx.s3)
         if engine is None:
-            engine = get_engine(ctx.pack, ctx.hash_key)
+            engine = get_engine(ctx.pack, ctx.hash_key, settle=True)
             holder.update(engine=engine, timeouts0=engine.counters.get("regex_timeouts", 0))
         try:
             for attempt in range(TRANSIENT_REREADS + 1):

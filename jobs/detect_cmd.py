@@ -199,7 +199,7 @@ def detect(files, jsonl, list_rules, markdown, selector, include, exclude, custo
 
     pack = _build_pack(selector.upper() if selector else None, tuple(include), tuple(exclude),
                        custom_identifiers, tuple(allow_list_files), tuple(allow_regexes), config_path)
-    engine = get_engine(pack, _hash_key())
+    engine = get_engine(pack, _hash_key(), settle=jsonl)  # a stream of documents: a long-lived detector
     if jsonl:
         _run_jsonl(engine)
     else:

@@ -1,14 +1,17 @@
 """Throughput paths must not change results: the rule fast paths (IP_ADDRESS, card numbers without a
 keyword) equal the general ``_run_rule`` path, the per-group overlap resolution equals one global greedy
-pass, and the precomputed-pad HMAC equals ``hmac.digest``."""
+pass, the precomputed-pad HMAC equals ``hmac.digest``, and settling an engine for a worker changes no
+detection."""
 from __future__ import annotations
 
+import gc
 import hmac
 import random
+from collections import Counter
 
 import pytest
 
-from detectors import load_pack
+from detectors import get_engine, load_pack, validators
 from detectors.engine import Engine, _fast_card_digits, _fast_ipv4, _greedy
 
 KEY = b"perf-paths-key"
@@ -256,3 +259,31 @@ def test_required_digit_of_patterns(src, digit):
     from detectors.engine import _analyse
 
     assert _analyse(src)[1] is digit
+
+
+def test_settle_loads_lazy_data_freezes_the_heap_and_changes_no_detection():
+    pack = load_pack(selector="ALL")
+    texts = ["Catherine is very reliable; ask Joakim Westgard at 10.60.157.92", "card 4539 1043 3218 1967",
+             "Billing address: 12 Botley Road, Oxford OX2 0HA", "api_key = \"PglYY7hTeEPd8JwCg91PrFXyFqiea9Gz\""]
+    before = [_rows(Engine(pack, KEY).detect(t)) for t in texts]
+    validators._name_lexicons.cache_clear()
+    validators._lone_names_capitalised.cache_clear()
+    eng = Engine(pack, KEY)
+    eng.counters["regex_timeouts"] = 2
+    frozen = gc.get_freeze_count()
+    try:
+        assert not eng.settled
+        eng.settle()
+        assert eng.settled and gc.get_freeze_count() > frozen
+        # the rules' samples loaded the name lexicons before the freeze
+        assert validators._name_lexicons.cache_info().currsize == 1
+        assert validators._lone_names_capitalised.cache_info().currsize == 1
+        assert eng.counters == Counter(regex_timeouts=2)  # the samples' run is not counted
+        assert [_rows(eng.detect(t)) for t in texts] == before
+        assert any(before)
+        # get_engine(settle=True) settles a cached engine that was built without it
+        cached = get_engine(pack, KEY + b"-settle")
+        assert not cached.settled
+        assert get_engine(pack, KEY + b"-settle", settle=True) is cached and cached.settled
+    finally:
+        gc.unfreeze()
