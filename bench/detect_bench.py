@@ -579,7 +579,8 @@ def render(
                 ]
             )
         lines += [
-            "lakescan over the whole corpora:",
+            "lakescan over the whole corpora (engines built as the executors' workers build them: "
+            "`get_engine(pack, key, settle=True)`, see `Engine.settle`; `compile` includes that):",
             "",
             md_table(
                 [
