@@ -42,7 +42,20 @@ def _alnum(value: str) -> str:
     return _SEP.sub("", value.strip()).upper()
 
 
+_LUHN_DOUBLED = bytes.maketrans(b"0123456789", bytes((0, 2, 4, 6, 8, 1, 3, 5, 7, 9)))  # 2d, less 9 when > 9
+
+
 def _luhn_ok(digits: str) -> bool:
+    if digits.isascii() and digits.isdigit():
+        # from the right: the 1st, 3rd, ... digits as they are, the 2nd, 4th, ... doubled (C-level sums)
+        b = digits.encode("ascii")[::-1]
+        odd = b[0::2]
+        return (sum(odd) - 48 * len(odd) + sum(b[1::2].translate(_LUHN_DOUBLED))) % 10 == 0
+    return _luhn_reference(digits)
+
+
+def _luhn_reference(digits: str) -> bool:
+    """Luhn, digit by digit (any other character counts as its code point less 48)."""
     total = 0
     for i, ch in enumerate(reversed(digits)):
         d = ord(ch) - 48

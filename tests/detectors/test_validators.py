@@ -5,9 +5,11 @@ Valid vectors are published specimen algorithms' outputs or values generated wit
 """
 from __future__ import annotations
 
+import random
+
 import pytest
 
-from detectors.validators import VALIDATORS, shannon_entropy
+from detectors.validators import VALIDATORS, _luhn_ok, _luhn_reference, shannon_entropy
 
 CASES: dict[str, tuple[list[str], list[str]]] = {
     "luhn": (["4012 8888 8888 1881", "4539-5787-6362-1486", "371449635398431"],
@@ -223,3 +225,14 @@ def test_shannon_entropy() -> None:
     assert shannon_entropy("") == 0.0
     assert shannon_entropy("aaaa") == 0.0
     assert abs(shannon_entropy("abcd") - 2.0) < 1e-9
+
+
+def test_luhn_equals_the_digit_by_digit_reference() -> None:
+    """The byte-sum Luhn (ASCII digits) gives the digit-by-digit result for every length and digit; other
+    strings (Unicode digits, which ``\\d`` lets through) take the reference path."""
+    rng = random.Random(5)
+    cases = ["", "0", "18", "4539104332181967", "4539104332181968", "٣٣٣", "12a4"]
+    cases += ["".join(rng.choice("0123456789") for _ in range(rng.randint(1, 25))) for _ in range(20000)]
+    for d in cases:
+        assert _luhn_ok(d) == _luhn_reference(d), d
+    assert sum(map(_luhn_ok, cases)) > 1000  # about one in ten random strings is Luhn-valid
