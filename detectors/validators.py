@@ -231,7 +231,8 @@ def card_number(value: str) -> bool:
         return False
     if len(set(d[1:])) == 1:  # 4000000000000002-style fillers
         return False
-    return any(p.match(d) and len(d) in lengths for p, lengths in _CARD_BRANDS)
+    n = len(d)
+    return any(n in lengths and p.match(d) for p, lengths in _CARD_BRANDS)
 
 
 def not_gtin13(value: str) -> bool:
