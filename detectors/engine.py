@@ -655,7 +655,7 @@ class Engine:
         then move every object alive into the garbage collector's permanent generation (``gc.collect()``,
         ``gc.freeze()``), so that the collector's full passes, which ``detect()``'s allocations set off now
         and then, no longer walk the compiled rules and lexicons. Detections are unchanged; objects that
-        die later are still freed by reference counting. About 0.1 s, once per worker process."""
+        die later are still freed by reference counting. About 0.2 s with ALL, once per worker process."""
         counters = Counter(self.counters)
         for rule in self.pack.rules:
             for sample in rule.samples.positive:
@@ -1238,7 +1238,7 @@ def get_engine(pack: RulePack, hash_key: bytes, backend: str = "auto", settle: b
     ``backend``: ``auto`` (the ahocorasick-rs DFA for ASCII text when that package is installed,
     pyahocorasick otherwise), ``pyahocorasick`` or ``ahocorasick_rs``. Results are identical.
     ``settle``: ``Engine.settle()`` the engine if it is not yet (for worker processes that detect for a long
-    time: the executors' Python workers, ``lakescan detect``).
+    time: the executors' Python workers, ``lakescan detect --jsonl``).
     """
     if isinstance(hash_key, str):
         hash_key = hash_key.encode("utf-8")
