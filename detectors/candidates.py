@@ -473,19 +473,21 @@ def _lone_name_spans(regex, text: str, ascii_text: bytes) -> list[tuple[int, int
         # _CAP_WORD is [A-Z][a-z]{2,} here, "Aaa+" in the word view: re skips from one "Aaa" to the next
         found = list(_ASCII_CAP_WORD.finditer(_word_view(ascii_text)))
         words = [text[m.start():m.end()] for m in found]
-        hits = _lone_vocabulary(text, words)
-        if not hits:
-            return []
-        cands = [found[k].span() for k in compress(count(), map(hits.__contains__, words))]
+
+        def spans(ks) -> list[tuple[int, int]]:
+            return [found[k].span() for k in ks]
     else:
         parts = _CAP_WORD_SPLIT.split(text)  # one C-level pass: the words are the odd pieces
         words = parts[1::2]
-        hits = _lone_vocabulary(text, words)
-        if not hits:
-            return []
-        # the running sum of the pieces' lengths gives each word's start without a Python step per word
-        starts = list(accumulate(map(len, parts)))[0::2]  # starts[k]: where words[k] begins
-        cands = [(starts[k], starts[k] + len(words[k])) for k in compress(count(), map(hits.__contains__, words))]
+
+        def spans(ks) -> list[tuple[int, int]]:
+            # the running sum of the pieces' lengths gives each word's start without a Python step per word
+            starts = list(accumulate(map(len, parts)))[0::2]  # starts[k]: where words[k] begins
+            return [(starts[k], starts[k] + len(words[k])) for k in ks]
+    hits = _lone_vocabulary(text, words)
+    if not hits:
+        return []
+    cands = spans(compress(count(), map(hits.__contains__, words)))  # the places of the words in hits
     stop = _name_lexicons()[2]
     return _expand_lists(text, [(i, e) for i, e in cands if _lone_name_ok(text, i, e, stop)], stop)
 

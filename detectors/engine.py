@@ -45,7 +45,6 @@ from detectors.candidates import CANDIDATES
 from detectors.linear import linear_time
 from detectors.pack import RulePack
 from detectors.schema import FLAGS, CustomIdentifier, Rule
-from detectors.validators import _luhn_ok
 
 __all__ = ["Detection", "Engine", "field_tokens", "get_engine", "keyword_variants"]
 
@@ -1182,8 +1181,7 @@ def _fast_card_digits(eng: Engine, cr: _CRule, text: str, cands, found: list, ti
     or followed by a digit). Inside a candidate a digit follows a digit, ``-`` or ``digit space``, which the
     look-behind rejects, so a match can only start at a candidate's start; it then spans exactly the
     candidate (a shorter or longer one would be followed by ``[ -]?\d``) when the candidate is not followed
-    by ``[ -]\d``. Then the ``card_number`` validator as usual (an unseparated run that fails Luhn, which
-    ``card_number`` requires, is dropped before it)."""
+    by ``[ -]\d``. Then the ``card_number`` validator as usual."""
     n = len(text)
     brand = _CARD_BRAND.match
     validators = cr.validators
@@ -1204,8 +1202,6 @@ def _fast_card_digits(eng: Engine, cr: _CRule, text: str, cands, found: list, ti
         if brand(text, s) is None:
             continue
         value = text[s:e]
-        if value.isdigit() and not _luhn_ok(value):
-            continue  # card_number's Luhn test, without its separator handling (most digit runs stop here)
         if not all(v(value) for v in validators):
             continue
         if check_allow and not _accept_tail(eng, cr, value):

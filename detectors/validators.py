@@ -79,10 +79,12 @@ def shannon_entropy(s: str) -> float:
 
 def luhn(value: str) -> bool:
     """Luhn mod-10 over the digits after stripping spaces and dashes (12-19 digits, not all equal)."""
-    d = _digits(value)
-    if not 12 <= len(d) <= 19 or len(set(d)) == 1:
-        return False
-    return _luhn_ok(d)
+    return _luhn_digits(_digits(value))
+
+
+def _luhn_digits(d: str) -> bool:
+    """``luhn`` of a string of digits."""
+    return 12 <= len(d) <= 19 and _luhn_ok(d) and len(set(d)) > 1
 
 
 # --------------------------------------------------------------------------- US SSN
@@ -225,7 +227,7 @@ def card_number(value: str) -> bool:
     run with other groups is not a card (``404 232405 1349``: status, bytes and milliseconds in an access
     log)."""
     d = _digits(value)
-    if not d or not luhn(d) or d in _TEST_PANS:
+    if not _luhn_digits(d) or d in _TEST_PANS:
         return False
     if len(d) != len(value) and _CARD_GROUPS.fullmatch(value.strip()) is None:
         return False
