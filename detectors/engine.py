@@ -379,7 +379,7 @@ class _CRule:
         "rule",
         "start_ok",
         "validators",
-        "value_group",
+        "value_groups",
     )
 
     def __init__(self, rule: Rule, idx: int, validators: dict[str, Any]):
@@ -388,7 +388,9 @@ class _CRule:
         self.id = rule.id
         self.category = rule.category
         self.patterns = tuple((p.name, p.compiled()) for p in rule.patterns)
-        self.value_group = tuple("value" in c.groupindex for _, c in self.patterns)
+        # the groups that hold the reported value: ``value``, then ``value_2``, ``value_3``, ... for alternatives
+        # that each name their own (``re`` allows a group name once); the first that took part is the value
+        self.value_groups = tuple(_value_groups(c) for _, c in self.patterns)
         # patterns tried at single positions (hits, a candidate's words) that cannot backtrack
         # catastrophically (detectors.linear): the same pattern compiled by ``re``, run there without the
         # per-call time limit, which costs as much as such a match (None: the ``regex`` pattern, limited)
@@ -428,6 +430,16 @@ class _CRule:
         # windowed patterns: literals one of which every match contains (None: no such prefilter)
         # (at_words patterns: checked on each candidate span's window before its words are tried)
         self.required = tuple(None if p.at_hit else _window_prefilter(p.regex) for p in rule.patterns)
+
+
+_VALUE_GROUP = re.compile(r"value(?:_([2-9]|[1-9]\d+))?")
+
+
+def _value_groups(compiled) -> tuple[str, ...]:
+    """``value``, ``value_2``, ``value_3``, ... as far as ``compiled`` names them, in that order."""
+    names = sorted((int(m.group(1) or 1), g) for g in compiled.groupindex
+                   if (m := _VALUE_GROUP.fullmatch(g)) is not None)
+    return tuple(g for _, g in names)
 
 
 def _plain(p) -> re.Pattern | None:
@@ -826,7 +838,7 @@ class Engine:
         word_starts = None
         win_text = None  # lowercased window texts (None: not ASCII), built for the first prefiltered pattern
         for pi, (_, pat) in enumerate(cr.patterns):
-            use_group = cr.value_group[pi]
+            groups = cr.value_groups[pi]
             plain = cr.plain[pi]
             if plain is not None and not self._plain_text(text):
                 plain = None
@@ -876,7 +888,15 @@ class Engine:
                     matches = [m for ws, we in windows
                                for m in self._finditer(pat, text, ws, we, pi, timeouts, dead)]
             for m in matches:
-                s, e = m.span("value") if use_group else m.span()
+                if groups:
+                    s, e = m.span(groups[0])
+                    if s < 0:
+                        for g in groups[1:]:
+                            s, e = m.span(g)
+                            if s >= 0:
+                                break
+                else:
+                    s, e = m.span()
                 if s < 0 or s == e or (s, e) in seen:
                     continue
                 if check_anchor:

@@ -19,7 +19,9 @@ characters it looks at, whatever the text:
 * a zero-width assertion that the engine may evaluate while backtracking out of an unbounded repetition
   either fails at once on a character of that repetition or has a bounded width; every assertion's own
   content passes the same check;
-* no back-references, conditional groups, atomic groups or possessive repetitions, and the pattern
+* a possessive repetition is of one character class (``[A-Za-z0-9+/]{12,512}+``): it takes as many characters
+  as it can and never gives one back, so what follows it cannot make the engine try it again;
+* no back-references, conditional groups, atomic groups or other possessive repetitions, and the pattern
   compiles with ``re`` without a warning (``re``, unlike ``regex``, rejects a group name used twice and
   reads a POSIX class such as ``[[:alpha:]]`` as a nested set).
 
@@ -193,7 +195,7 @@ class _Checker:
                 s, n = self.first(alt)
                 out, nullable = out | s, nullable or n
             return out, nullable
-        if op is _K.MAX_REPEAT or op is _K.MIN_REPEAT:
+        if op is _K.MAX_REPEAT or op is _K.MIN_REPEAT or op is _POSSESSIVE:
             lo, _hi, body = av
             s, n = self.first(body)
             return s, n or lo == 0
@@ -219,6 +221,10 @@ class _Checker:
                     raise _Reject("too many ways to take the alternatives")
                 for alt in alts:
                     self.check(alt, after)
+            elif op is _POSSESSIVE:  # (None before Python 3.11: never an op)
+                # one class taken as far as it goes and never given back: no choice, whatever follows
+                if len(av[2]) != 1 or _item_set(*av[2][0], self.icase) is None:
+                    raise _Reject("a possessive repetition of a longer item")
             elif op is _K.MAX_REPEAT or op is _K.MIN_REPEAT:
                 lo, hi, body = av
                 single = _item_set(*body[0], self.icase) if len(body) == 1 else None
@@ -294,8 +300,9 @@ def _width(items) -> tuple[int, int]:
     return _P.SubPattern(_P.State(), list(items)).getwidth()
 
 
-_FORBIDDEN = {getattr(_K, n) for n in ("GROUPREF", "GROUPREF_EXISTS", "GROUPREF_IGNORE", "ATOMIC_GROUP",
-                                       "POSSESSIVE_REPEAT") if hasattr(_K, n)}
+_FORBIDDEN = {getattr(_K, n) for n in ("GROUPREF", "GROUPREF_EXISTS", "GROUPREF_IGNORE", "ATOMIC_GROUP")
+              if hasattr(_K, n)}
+_POSSESSIVE = getattr(_K, "POSSESSIVE_REPEAT", None)
 
 
 def _literal_prefix(items, icase: bool) -> str:

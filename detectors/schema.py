@@ -98,9 +98,12 @@ class Pattern(_Strict):
         for f in self.flags:
             flags |= FLAGS[f]
         try:
-            _compile(self.regex, flags)
+            compiled = _compile(self.regex, flags)
         except ValueError as exc:
             raise ValueError(f"@regex@{exc}") from None
+        numbered = sorted(g for g in compiled.groupindex if regex.fullmatch(r"value_\d+", g))
+        if numbered and "value" not in compiled.groupindex:
+            raise ValueError(f"@regex@groups {', '.join(numbered)} need a group named value (the first alternative)")
         return self
 
     def compiled(self):

@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 
 import pytest
+import yaml
 
 from detectors import get_engine, load_pack, load_rules
 from detectors.engine import field_tokens, keyword_variants
@@ -153,6 +154,30 @@ def test_max_detections_per_text(tmp_path):
     p.write_text(RULES.format(id="TOKEN", priority=50, extra="max_detections: 2"), encoding="utf-8")
     dets = _engine(rule_files=[p]).detect("TOK-1 TOK-2 TOK-3 TOK-4")
     assert [d.start for d in dets] == [0, 6]
+
+
+def _value_rule(tmp_path, regex: str, at_hit: bool = True) -> Path:
+    rule = {"id": "QUOTED", "name": "quoted", "category": "CREDENTIALS", "macie": False, "severity": "credentials",
+            "keywords": {"terms": ["tok"], "distance": 10},
+            "patterns": [{"name": "p", "regex": regex, "at_hit": at_hit}],
+            "samples": {"positive": ['tok="abcd"'], "negative": ["x"]}}
+    p = tmp_path / "r.yaml"
+    p.write_text(yaml.safe_dump([rule]), encoding="utf-8")
+    return p
+
+
+@pytest.mark.parametrize("at_hit", [True, False])
+def test_value_is_the_first_numbered_value_group_that_took_part(tmp_path, at_hit):
+    # re allows a group name once: alternatives name value, value_2, ... and the one that matched is the value
+    regex = r"""tok=(?:"(?P<value>\w+)"|'(?P<value_2>\w+)'|(?P<value_3>\w+)!)"""
+    eng = _engine(rule_files=[_value_rule(tmp_path, regex, at_hit)])
+    text = "tok=\"abcd\" tok='efgh' tok=ijkl! tok=mnop"
+    assert [text[d.start:d.end] for d in eng.detect(text)] == ["abcd", "efgh", "ijkl"]
+
+
+def test_numbered_value_groups_need_a_value_group(tmp_path):
+    with pytest.raises(Exception, match="value_2 need a group named value"):
+        load_rules([_value_rule(tmp_path, r"tok=(?P<value_2>\w+)")])
 
 
 def test_rule_allow_values_published_test_numbers_suppressed():

@@ -28,8 +28,8 @@ REJECTED = [
     r".*x.*y",
     r"[a-z]+(?=.*x)y",  # an unbounded look-ahead evaluated at every character given back
     r"(\w+)\1",  # back-reference
-    r"(?>a+)b",  # atomic group / possessive repetition: not analysed
-    r"a++b",
+    r"(?>a+)b",  # atomic group: not analysed
+    r"(?:ab|a)++b",  # a possessive repetition of a longer item: not analysed
     r"(?i)[a-z]+[A-Z]",  # case-insensitive: the capital may take a letter of the run
     r"(?:\d{1,9}\d{1,9}){9}",  # too many ways to split the copies
     r"(?P<v>a)|(?P<v>b)",  # compiles with ``regex`` only
@@ -52,6 +52,8 @@ ACCEPTED = [
     r"(?i:key)[ \t]*[:=][ \t]*[A-Za-z0-9/+]{40}",
     r"(?:\d+\.){3}\d+",  # each run ends at the dot
     r"(?:[ab]|[bc])+d",  # re parses single-character alternatives as one class: [abc]+d
+    r"a++a",  # a possessive run never gives a character back (and so never matches here)
+    r"(?i)auth[a-z_]*+[a-z0-9_.-]{0,30}=",  # the run takes every letter; the bounded class starts after it
 ]
 
 
