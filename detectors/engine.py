@@ -378,6 +378,7 @@ class _CRule:
         "required",
         "rule",
         "start_ok",
+        "valid_memo",
         "validators",
         "value_groups",
     )
@@ -405,6 +406,10 @@ class _CRule:
         self.start_ok = tuple({} if p.at_hit and "(?<=" not in p.regex and "\\B" not in p.regex else None
                               for p in rule.patterns)
         self.validators = tuple(validators[v] for v in rule.validators)
+        # value -> whether every validator accepts it. Validators are pure functions of the value, and values
+        # recur (a user agent's "Intel Mac" on every access log line, a person named again and again in a
+        # text), so their verdicts are remembered, up to _VALID_MEMO_MAX values per rule per process
+        self.valid_memo: dict[str, bool] = {}
         self.normalize = rule.normalize
         self.allow_values = frozenset(_normalise(v, rule.normalize) for v in rule.allow.values)
         # one alternation: fullmatch of (?:a)|(?:b) <=> a or b fullmatches (one call per value)
@@ -440,6 +445,18 @@ def _value_groups(compiled) -> tuple[str, ...]:
     names = sorted((int(m.group(1) or 1), g) for g in compiled.groupindex
                    if (m := _VALUE_GROUP.fullmatch(g)) is not None)
     return tuple(g for _, g in names)
+
+
+_VALID_MEMO_MAX = 4096
+
+
+def _validate(memo: dict[str, bool], validators: tuple, value: str) -> bool:
+    """Every validator's verdict on ``value``, remembered in ``memo`` (emptied when it holds _VALID_MEMO_MAX)."""
+    ok = all(v(value) for v in validators)
+    if len(memo) >= _VALID_MEMO_MAX:
+        memo.clear()
+    memo[value] = ok
+    return ok
 
 
 def _plain(p) -> re.Pattern | None:
@@ -828,7 +845,7 @@ class Engine:
         cores = None  # anchor hits without their leading/trailing punctuation, built on the first match
         check_cand = cr.candidate is not None and not cr.kw_required
         has_kw, kw_required, max_kw_len = cr.has_keywords, cr.kw_required, cr.max_kw_len
-        validators, normalize = cr.validators, cr.normalize
+        validators, normalize, valid_memo = cr.validators, cr.normalize, cr.valid_memo
         allow_values, allow_regexes = cr.allow_values, cr.allow_regexes
         pack_allow = bool(self._allow_text or self._allow_regex)
         priority, conf_kw, conf_nokw, idx = cr.priority, cr.conf_kw, cr.conf_nokw, cr.idx
@@ -912,8 +929,12 @@ class Engine:
                 if kw_required and not near:
                     continue
                 value = text[s:e]
-                if not all(v(value) for v in validators):
-                    continue
+                if validators:
+                    ok = valid_memo.get(value)
+                    if ok is None:
+                        ok = _validate(valid_memo, validators, value)
+                    if not ok:
+                        continue
                 if allow_values and _normalise(value, normalize) in allow_values:
                     continue
                 if allow_regexes and any(a.fullmatch(value) for a in allow_regexes):
@@ -1204,7 +1225,7 @@ def _fast_card_digits(eng: Engine, cr: _CRule, text: str, cands, found: list, ti
     by ``[ -]\d``. Then the ``card_number`` validator as usual."""
     n = len(text)
     brand = _CARD_BRAND.match
-    validators = cr.validators
+    validators, valid_memo = cr.validators, cr.valid_memo
     priority, conf, idx = cr.priority, cr.conf_kw, cr.idx
     check_allow = bool(cr.allow_values or eng._allow_text or eng._allow_regex)
     slow = []
@@ -1222,7 +1243,10 @@ def _fast_card_digits(eng: Engine, cr: _CRule, text: str, cands, found: list, ti
         if brand(text, s) is None:
             continue
         value = text[s:e]
-        if not all(v(value) for v in validators):
+        ok = valid_memo.get(value)
+        if ok is None:
+            ok = _validate(valid_memo, validators, value)
+        if not ok:
             continue
         if check_allow and not _accept_tail(eng, cr, value):
             continue

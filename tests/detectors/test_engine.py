@@ -267,3 +267,20 @@ def test_docs_rules_md_documents_every_schema_field():
     doc = (Path(__file__).resolve().parents[2] / "docs" / "rules.md").read_text(encoding="utf-8")
     for name in [*Rule.model_fields, *Keywords.model_fields]:
         assert f"`{name}`" in doc, name
+
+
+def test_validator_verdicts_are_remembered_per_value_and_bounded(monkeypatch):
+    import detectors.engine as engine_module
+
+    eng = _engine("INCLUDE", ids=["NAME"])
+    cr = eng.rules[0]
+    calls = []
+    cr.validators = tuple((lambda v, f=f: calls.append(v) or f(v)) for f in cr.validators)
+    line = 'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) met Joakim Westgard\n'
+    dets = eng.detect(line * 40)
+    assert [d.start for d in dets] == [i * len(line) + line.index("Joakim") for i in range(40)]
+    assert sorted(set(calls)) == sorted(calls)  # each distinct value judged once, not on each of the 40 lines
+    assert "Joakim Westgard" in calls
+    monkeypatch.setattr(engine_module, "_VALID_MEMO_MAX", 3)
+    eng.detect("".join(f"met Joakim Westgard{c}x and Anna Berg{c}y\n" for c in "abcdefgh"))
+    assert 0 < len(cr.valid_memo) <= 3
