@@ -23,6 +23,10 @@ def _texts() -> list[str]:
         "iban FR41 4408 6930 2529 7211 0430 854 and DE89370400440532013000x and ٣ZA44A2Z23D7954a27D7",
         # IBAN starts next to other capitals and digits: AAA00, a start inside a longer run, Unicode digits
         "DEDE89370400440532013000 GBGB82 WEST 1234 5698 7654 32;FR4١ 4408 6930 2529 7211 0430 854 AB1CD23EF45GH67",
+        # the shortest tails (ten after the four, nine, ten with single and double spaces, a Unicode digit in
+        # the tail), codes that end a CSV row (WH11), and starts inside a run that is too long from its start
+        "AB12CDEFGH1234 AB12CDEFGH123 AB12 CDEF GH12 34 AB12  CDEFGH1234 AB12CDEF٣H1234,WH11\nGB,WH11\n",
+        "XY12 AB34 5678 9012 3456 7890 1234 5678 9012 34 AB34 5678 9012 3456",
         "Date: 2015-12-22\nName: Åsa Laine\nŠárka Ottová met Faina D. Yefremova and Oksana P Hrytsenko.",
         "Aaa Bbb Ccc Ddd; Mary Ann Smith; dear Jane Doe",
     ]
