@@ -47,16 +47,26 @@ def new_run_id(now: datetime | None = None) -> str:
     return f"{now:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
 
 
+#: the tables a run writes, in the order it commits them (the run's row in scan_runs comes last)
+_RUN_DATE_TABLES = ("scan_runs", "object_results", "findings", "bucket_scores", "bucket_inventory", "policy_findings")
+
+
 def _run_date_for(spark, cfg: RunConfig, run_id: str) -> date:
-    """A rerun keeps the run date of its first attempt, so MERGE keys stay stable."""
+    """A rerun keeps the run date of its first attempt, so MERGE keys (which hold the run_date partition) stay
+    stable: the date of the run's row in scan_runs or, for an attempt killed after committing some tables but
+    before its run row, of its rows in the first of those tables (a nightly run killed at 23:59 and rerun at
+    00:01 would otherwise write its objects a second time under the next day). Else today (UTC)."""
     from delta.tables import DeltaTable
     from pyspark.sql import functions as F
 
-    path = cfg.output.table("scan_runs")
-    if DeltaTable.isDeltaTable(spark, path):
-        rows = spark.read.format("delta").load(path).where(F.col("run_id") == run_id).select("run_date").collect()
-        if rows:
-            return rows[0]["run_date"]
+    for name in _RUN_DATE_TABLES:
+        path = cfg.output.table(name)
+        if DeltaTable.isDeltaTable(spark, path):
+            # (run_id is among the first columns of every table: Delta's file statistics skip other runs' files)
+            rows = (spark.read.format("delta").load(path).where(F.col("run_id") == run_id)
+                    .select("run_date").limit(1).collect())
+            if rows:
+                return rows[0]["run_date"]
     return datetime.now(UTC).date()
 
 

@@ -166,3 +166,40 @@ def test_worker_killed_mid_run_on_standalone_cluster(spark, lake, proxy, tmp_pat
     assert "objects in scope" in log
     assert "Removing worker" in master or "lost" in master.lower(), master[-2000:]
     _check_complete(spark, cfg, lake, run_id)
+
+
+def test_rerun_after_midnight_keeps_the_run_date_of_the_killed_attempt(spark, lake, moto_server, tmp_path):
+    # An attempt killed after committing object_results but before its scan_runs row (step 2 above), on the
+    # day before: the rerun must MERGE onto those rows (the key holds the run_date partition), not add a
+    # second row per object under today's date
+    from datetime import UTC, datetime, timedelta
+
+    from jobs import tables
+    from jobs.cli import _pack_for
+    from jobs.scan import _run_date_for, run_scan
+
+    run_id = "20261124T235900Z-midnight"
+    cfg = make_config(moto_server.endpoint_url, tmp_path / "wh", f"scope.buckets={json.dumps([LAKE])}",
+                      "posture.enabled=false")
+    yesterday = datetime.now(UTC).date() - timedelta(days=1)
+    rows = []
+    for key in lake.objects[LAKE]:
+        row = {f.name: None for f in tables.OBJECT_RESULTS.fields}
+        row.update(run_id=run_id, run_date=yesterday, account_id=cfg.run.account_id, bucket=LAKE, key=key,
+                   status="COMPLETE", size=1, scanned_at=datetime.now(UTC))
+        rows.append(row)
+    tables.merge_into(spark, spark.createDataFrame(rows, tables.OBJECT_RESULTS), "object_results",
+                      cfg.output.table("object_results"))
+    assert _run_date_for(spark, cfg, run_id) == yesterday
+    before = datetime.now(UTC).date()
+    assert _run_date_for(spark, cfg, "20261125T000100Z-another") in {before, datetime.now(UTC).date()}
+
+    report = run_scan(spark, cfg, _pack_for(cfg), run_id=run_id)
+    assert report.status == "SUCCEEDED", report
+    _check_complete(spark, cfg, lake, run_id)
+    res = spark.read.format("delta").load(cfg.output.table("object_results")).where(F.col("run_id") == run_id)
+    assert {r["run_date"] for r in res.select("run_date").collect()} == {yesterday}
+    assert res.where(F.col("size") == 1).count() == 0  # every placeholder row was replaced by the real result
+    run_rows = (spark.read.format("delta").load(cfg.output.table("scan_runs"))
+                .where(F.col("run_id") == run_id).collect())
+    assert [r["run_date"] for r in run_rows] == [yesterday]
