@@ -51,11 +51,12 @@ def new_run_id(now: datetime | None = None) -> str:
 _RUN_DATE_TABLES = ("scan_runs", "object_results", "findings", "bucket_scores", "bucket_inventory", "policy_findings")
 
 
-def _run_date_for(spark, cfg: RunConfig, run_id: str) -> date:
+def _run_date_for(spark, cfg: RunConfig, run_id: str, started: datetime | None = None) -> date:
     """A rerun keeps the run date of its first attempt, so MERGE keys (which hold the run_date partition) stay
     stable: the date of the run's row in scan_runs or, for an attempt killed after committing some tables but
     before its run row, of its rows in the first of those tables (a nightly run killed at 23:59 and rerun at
-    00:01 would otherwise write its objects a second time under the next day). Else today (UTC)."""
+    00:01 would otherwise write its objects a second time under the next day). Else the UTC date of ``started``
+    (this attempt's start, which also names a generated run id; now when not given)."""
     from delta.tables import DeltaTable
     from pyspark.sql import functions as F
 
@@ -67,7 +68,7 @@ def _run_date_for(spark, cfg: RunConfig, run_id: str) -> date:
                     .select("run_date").limit(1).collect())
             if rows:
                 return rows[0]["run_date"]
-    return datetime.now(UTC).date()
+    return (started or datetime.now(UTC)).astimezone(UTC).date()
 
 
 def run_scan(spark, cfg: RunConfig, pack, run_id: str | None = None, progress=None) -> RunReport:
@@ -83,7 +84,7 @@ def run_scan(spark, cfg: RunConfig, pack, run_id: str | None = None, progress=No
     t0 = time.monotonic()
     phases: dict[str, float] = {}
     run_id = run_id or new_run_id(started)
-    run_date = _run_date_for(spark, cfg, run_id)
+    run_date = _run_date_for(spark, cfg, run_id, started)
     paths = {name: cfg.output.table(name) for name in tables.TABLES}
     s3 = client_kwargs(cfg.s3)
     say = progress or (lambda msg: None)
