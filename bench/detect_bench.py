@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 import time
 from collections import Counter
@@ -269,6 +270,90 @@ def ablation(pieces: list[str]) -> list[dict]:
     return out
 
 
+def item_costs(engine, seed: int, size_mb: float = 2.0) -> list[dict]:
+    """What single items of the commonest kinds cost with ALL (CPU microseconds each, best of three): an IPv4
+    address of an access log through the three steps it takes (candidate pass, the rule's fast path, the
+    detection's output: masked excerpt, keyed hash, line and column), a run of 13+ digits and separators (the
+    card-number candidate pass), a capitalised word (listed by the lone-name pass), and the literal pass with
+    the automaton's scan alone. ``[]`` when the engine's internals differ from what this reads."""
+    import random
+
+    from bench import corpus as K
+    from detectors import candidates as C
+    from detectors import engine as E
+
+    def text_of(gen) -> list[str]:
+        rng = random.Random(seed)
+        lines, n = [], 0
+        while n < size_mb * MB:
+            lines.append(gen(rng))
+            n += len(lines[-1]) + 1
+        return chunks("\n".join(lines), 1 << 20)
+
+    try:
+        logs, prose = text_of(K.log_line), text_of(K.prose_line)
+        ip_rule = next(cr for cr in engine.rules if cr.id == "IP_ADDRESS")
+        ipv4, cards = C.CANDIDATES["ipv4"], C.CANDIDATES["card_digits"]
+        both = [(p, p.encode("ascii", "replace")) for p in logs]
+        cands = [ipv4.spans(p, a) for p, a in both]
+        found = []
+        for p, c in zip(logs, cands):
+            f: list = []
+            E._fast_ipv4(engine, ip_rule, p, c, f, Counter())
+            found.append((p, engine._resolve(f)))
+        n_ip = sum(map(len, cands))
+        n_det = sum(len(d) for _, d in found)
+        t_cand = _best_cpu(lambda pa: [ipv4.spans(p, a) for p, a in pa], both)
+        t_fast = _best_cpu(lambda pc: [E._fast_ipv4(engine, ip_rule, p, c, [], Counter()) for p, c in pc],
+                           list(zip(logs, cands)))
+        t_out = _best_cpu(lambda pd: [engine._build(p, d) for p, d in pd], found)
+        n_runs = sum(len(re.findall(rb"0{13,}", a.translate(cards.table))) for _, a in both)
+        t_runs = _best_cpu(lambda pa: [cards.spans(p, a) for p, a in pa], both)
+        views = [(p, p.encode("ascii", "replace").translate(C._WORD_TABLE)) for p in prose]
+        n_words = sum(len(C._ASCII_CAP_WORD.findall(v)) for _, v in views)
+        t_words = _best_cpu(lambda pv: [[p[m.start():m.end()] for m in C._ASCII_CAP_WORD.finditer(v)]
+                                        for p, v in pv], views)
+        logs_mb, prose_mb = sum(map(len, logs)) / MB, sum(map(len, prose)) / MB
+        rows = [
+            {"item": "IPv4 address in logs: candidate pass", "per_mb": n_ip / logs_mb, "us": t_cand * 1e6 / n_ip,
+             "ms": t_cand * 1e3 / logs_mb},
+            {"item": "… the IP_ADDRESS rule (fast path)", "per_mb": n_ip / logs_mb, "us": t_fast * 1e6 / n_ip,
+             "ms": t_fast * 1e3 / logs_mb},
+            {"item": "… its detection's output (masked excerpt, keyed hash, line, column)",
+             "per_mb": n_det / logs_mb, "us": t_out * 1e6 / n_det, "ms": t_out * 1e3 / logs_mb},
+            {"item": "run of 13+ digits and separators in logs (card-number candidates)",
+             "per_mb": n_runs / logs_mb, "us": t_runs * 1e6 / n_runs, "ms": t_runs * 1e3 / logs_mb},
+            {"item": "capitalised word in prose, listed (lone-name candidates)", "per_mb": n_words / prose_mb,
+             "us": t_words * 1e6 / n_words, "ms": t_words * 1e3 / prose_mb},
+        ]
+        if getattr(engine, "_rs", None) is not None:
+            lows = [b" " + p.lower().encode("ascii", "replace") for p in prose]
+            n_raw = sum(len(engine._rs.find_matches_as_indexes(x, overlapping=True)) for x in lows)
+            t_dfa = _best_cpu(lambda xs: [engine._rs.find_matches_as_indexes(x, overlapping=True) for x in xs], lows)
+            t_lit = _best_cpu(lambda ps: [engine._hits(p, None) for p in ps], prose)
+            rows += [
+                {"item": f"literal pass in prose: the automaton's scan alone ({len(engine._rs_items):,} keys)",
+                 "per_mb": None, "us": None, "ms": t_dfa * 1e3 / prose_mb},
+                {"item": "… the whole pass (lower-casing, raw hits, boundary checks)", "per_mb": n_raw / prose_mb,
+                 "us": (t_lit - t_dfa) * 1e6 / max(1, n_raw), "ms": t_lit * 1e3 / prose_mb},
+            ]
+        return rows
+    except (AttributeError, StopIteration, KeyError, TypeError, ZeroDivisionError):
+        return []
+
+
+def render_item_costs(rows: list[dict]) -> list[str]:
+    table = [[r["item"], "—" if r["per_mb"] is None else f"{r['per_mb']:,.0f}",
+              "—" if r["us"] is None else f"{r['us']:.2f}", f"{r['ms']:.1f}"] for r in rows]
+    return [
+        "What single items cost with ALL (CPU µs each, best of three; 2 MB of each format alone; for the whole "
+        "pass, µs per raw hit beyond the scan):",
+        "",
+        md_table(["item", "per MB", "µs each", "ms/MB"], table),
+        "",
+    ]
+
+
 def render_ablation(rows: list[dict]) -> list[str]:
     full = rows[0]["ms"]
     table = [[r["label"], r["rules"], f"{r['mbps']:.1f}", f"{r['ms']:.1f}",
@@ -458,7 +543,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.profile and args.profile in engines:
         profile(engines[args.profile][0], corpora["low"]["sample"])
-    split, ablated = {}, []
+    split, ablated, costs = {}, [], []
     if "ALL" in engines and not args.quick:
         split["ALL"] = breakdown(engines["ALL"][0], args.seed, corpora["low"]["sample"])
         for r in split["ALL"]:
@@ -467,6 +552,9 @@ def main(argv: list[str] | None = None) -> int:
         ablated = ablation(corpora["low"]["sample"])
         for r in ablated:
             print(f"  {r['label']:<60} {r['mbps']:7.1f} MB/s  {r['ms']:.1f} ms per MB", flush=True)
+        costs = item_costs(engines["ALL"][0], args.seed)
+        for r in costs:
+            print(f"  {r['item']:<90} {r['ms']:.1f} ms per MB", flush=True)
     elapsed = time.perf_counter() - t_start
     body = render(
         args,
@@ -479,6 +567,7 @@ def main(argv: list[str] | None = None) -> int:
         elapsed,
         split,
         ablated,
+        costs,
     )
     print("\n" + body)
     out = CACHE_DIR / "detect_bench.json"
@@ -520,6 +609,7 @@ def render(
     elapsed: float,
     split: dict | None = None,
     ablated: list[dict] | None = None,
+    costs: list[dict] | None = None,
 ) -> str:
     def get(tool: str, corpus: str) -> Measure | None:
         return next((r for r in results if r.tool == tool and r.corpus == corpus), None)
@@ -613,6 +703,8 @@ def render(
             lines += render_breakdown(sel, rows)
         if ablated:
             lines += render_ablation(ablated)
+        if costs:
+            lines += render_item_costs(costs)
     sl, sh = corpora["low"]["sample_bytes"] / MB, corpora["high"]["sample_bytes"] / MB
     tools = [f"lakescan {s}" for s in selectors if compile_info.get(s)]
     tools += [r.tool for r in results if not r.tool.startswith("lakescan") and r.corpus == "low/sample"]
