@@ -76,6 +76,17 @@ class Measure:
         return self.bytes / MB / self.wall_s if self.wall_s > 0 else 0.0
 
 
+def reference_seconds() -> float:
+    """The least CPU seconds of three runs of a fixed pure-Python loop: how fast the (virtual) machine runs
+    Python right now, so that figures from different runs can be compared."""
+    best = float("inf")
+    for _ in range(3):
+        t = time.process_time()
+        sum(range(10**7))
+        best = min(best, time.process_time() - t)
+    return best
+
+
 def pin_cpu(cpu: int) -> str:
     if not hasattr(os, "sched_setaffinity"):
         return "not pinned (no sched_setaffinity)"
@@ -464,6 +475,7 @@ def main(argv: list[str] | None = None) -> int:
         )
 
     pinned = pin_cpu(args.cpu)
+    reference = [reference_seconds()]
     t_start = time.perf_counter()
     selectors = [s for s in args.selectors.split(",") if s]
     baseline_names = [b for b in args.baselines.split(",") if b]
@@ -556,6 +568,9 @@ def main(argv: list[str] | None = None) -> int:
         for r in costs:
             print(f"  {r['item']:<90} {r['ms']:.1f} ms per MB", flush=True)
     elapsed = time.perf_counter() - t_start
+    reference.append(reference_seconds())
+    pinned += f"; the VM's speed: a reference loop, `sum(range(10**7))`, took {reference[0]:.3f} s of CPU at the " \
+        f"start and {reference[1]:.3f} s at the end (compare runs by it: it varies by up to 40% between runs here)"
     body = render(
         args,
         results,
