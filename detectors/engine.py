@@ -406,10 +406,13 @@ class _CRule:
         self.start_ok = tuple({} if p.at_hit and "(?<=" not in p.regex and "\\B" not in p.regex else None
                               for p in rule.patterns)
         self.validators = tuple(validators[v] for v in rule.validators)
-        # value -> whether every validator accepts it. Validators are pure functions of the value, and values
-        # recur (a user agent's "Intel Mac" on every access log line, a person named again and again in a
-        # text), so their verdicts are remembered, up to _VALID_MEMO_MAX values per rule per process
-        self.valid_memo: dict[str, bool] = {}
+        # hash(value) -> whether every validator accepts the value. Validators are pure functions of the value,
+        # and values recur (a user agent's "Intel Mac" on every access log line, a person named again and again
+        # in a text), so their verdicts are remembered, up to _VALID_MEMO_MAX values per rule per process. Keyed
+        # by the value's hash (SipHash with this process's random seed), so the memo keeps no value found in a
+        # scanned object alive after detect() returns; two of 4096 values share a 64-bit hash with a
+        # probability of about 1e-12
+        self.valid_memo: dict[int, bool] = {}
         self.normalize = rule.normalize
         self.allow_values = frozenset(_normalise(v, rule.normalize) for v in rule.allow.values)
         # one alternation: fullmatch of (?:a)|(?:b) <=> a or b fullmatches (one call per value)
@@ -450,12 +453,13 @@ def _value_groups(compiled) -> tuple[str, ...]:
 _VALID_MEMO_MAX = 4096
 
 
-def _validate(memo: dict[str, bool], validators: tuple, value: str) -> bool:
-    """Every validator's verdict on ``value``, remembered in ``memo`` (emptied when it holds _VALID_MEMO_MAX)."""
+def _validate(memo: dict[int, bool], validators: tuple, value: str) -> bool:
+    """Every validator's verdict on ``value``, remembered in ``memo`` under ``hash(value)`` (the memo is emptied
+    when it holds _VALID_MEMO_MAX verdicts)."""
     ok = all(v(value) for v in validators)
     if len(memo) >= _VALID_MEMO_MAX:
         memo.clear()
-    memo[value] = ok
+    memo[hash(value)] = ok
     return ok
 
 
@@ -930,7 +934,7 @@ class Engine:
                     continue
                 value = text[s:e]
                 if validators:
-                    ok = valid_memo.get(value)
+                    ok = valid_memo.get(hash(value))
                     if ok is None:
                         ok = _validate(valid_memo, validators, value)
                     if not ok:
@@ -1243,7 +1247,7 @@ def _fast_card_digits(eng: Engine, cr: _CRule, text: str, cands, found: list, ti
         if brand(text, s) is None:
             continue
         value = text[s:e]
-        ok = valid_memo.get(value)
+        ok = valid_memo.get(hash(value))
         if ok is None:
             ok = _validate(valid_memo, validators, value)
         if not ok:

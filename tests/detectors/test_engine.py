@@ -284,3 +284,12 @@ def test_validator_verdicts_are_remembered_per_value_and_bounded(monkeypatch):
     monkeypatch.setattr(engine_module, "_VALID_MEMO_MAX", 3)
     eng.detect("".join(f"met Joakim Westgard{c}x and Anna Berg{c}y\n" for c in "abcdefgh"))
     assert 0 < len(cr.valid_memo) <= 3
+
+
+def test_validator_memo_keeps_no_scanned_value():
+    eng = _engine("INCLUDE", ids=["NAME"])
+    text = "met Joakim Westgard and Anna Berg"
+    assert [text[d.start:d.end] for d in eng.detect(text)] == ["Joakim Westgard", "Anna Berg"]
+    memo = eng.rules[0].valid_memo
+    assert memo and all(isinstance(k, int) for k in memo)  # hashes, not the names
+    assert memo[hash("Joakim Westgard")] is True
