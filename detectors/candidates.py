@@ -582,5 +582,13 @@ CANDIDATES: dict[str, CandidateClass] = {
 }
 
 
+def forget() -> None:
+    """Drop the text that the one-entry caches of the passes (``_word_view``, the name spans) still hold: the
+    engine calls this when ``detect()`` returns, so that no scanned text stays in memory until the next call."""
+    global _LAST_VIEW, _LAST_NAME_SPANS
+    _LAST_VIEW = (b"", b"")
+    _LAST_NAME_SPANS = ("", [])
+
+
 def candidate_spans(name: str, text: str, ascii_text: bytes) -> list[tuple[int, int]]:
     return CANDIDATES[name].spans(text, ascii_text)

@@ -42,6 +42,7 @@ import ahocorasick
 import regex
 
 from detectors.candidates import CANDIDATES
+from detectors.candidates import forget as forget_texts
 from detectors.linear import linear_time
 from detectors.pack import RulePack
 from detectors.schema import FLAGS, CustomIdentifier, Rule
@@ -623,7 +624,15 @@ class Engine:
 
         ``stats`` (optional ``Counter``) is incremented with ``regex_timeouts`` for this call and, per
         managed rule that ran, ``hits:<ID>`` (keyword/anchor/candidate hits) and ``seconds:<ID>``.
+        The caches that serve one call (the text's ASCII views, its name spans) are emptied when it returns.
         """
+        try:
+            return self._detect(text, field_path, stats)
+        finally:
+            self._plain_memo = (None, False)
+            forget_texts()
+
+    def _detect(self, text: str, field_path: Sequence[str], stats: Counter | None) -> list[Detection]:
         if not text:
             return []
         field_path = tuple(field_path)

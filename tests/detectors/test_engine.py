@@ -293,3 +293,14 @@ def test_validator_memo_keeps_no_scanned_value():
     memo = eng.rules[0].valid_memo
     assert memo and all(isinstance(k, int) for k in memo)  # hashes, not the names
     assert memo[hash("Joakim Westgard")] is True
+
+
+def test_no_scanned_text_stays_in_the_passes_caches_after_detect():
+    from detectors import candidates
+
+    eng = _engine("ALL")
+    text = "Maika van de Noort met Joakim Westgard at 10.1.2.3; Catherine said hi " * 3
+    assert eng.detect(text)
+    assert candidates._LAST_VIEW == (b"", b"") and candidates._LAST_NAME_SPANS == ("", [])
+    assert eng._plain_memo == (None, False)
+    assert eng.detect(text) == eng.detect(text)  # and the next calls fill them again as they need
