@@ -92,7 +92,6 @@ class CandidateClass:
         find = tr.find
         count = ascii_text.count
         seps, min_core = tuple(self.seps[j:j + 1] for j in range(len(self.seps))), self.min_core
-        sep_a, sep_b = seps if len(seps) == 2 else (None, None)
         finditer = self.regex.finditer
         n = len(tr)
         out: list[tuple[int, int]] = []
@@ -112,12 +111,9 @@ class CandidateClass:
             # a match needs min_core non-separator members: runs of separators and short numbers
             # (" 200 155710 2158" in an access log, "172-30-127-167" in a host name) are skipped without
             # running the regex
-            if sep_a is not None:
-                core = e - i - count(sep_a, i, e) - count(sep_b, i, e)
-            else:
-                core = e - i
-                for c in seps:
-                    core -= count(c, i, e)
+            core = e - i
+            for c in seps:
+                core -= count(c, i, e)
             if core >= min_core:
                 # endpos e + 1: the regex cannot consume the non-member at e, but its look-ahead must see it
                 out.extend(m.span() for m in finditer(text, i, e + 1))

@@ -45,7 +45,7 @@ from detectors.candidates import CANDIDATES
 from detectors.candidates import forget as forget_texts
 from detectors.linear import linear_time
 from detectors.pack import RulePack
-from detectors.schema import FLAGS, CustomIdentifier, Rule
+from detectors.schema import FLAGS, CustomIdentifier, Rule, value_groups
 
 __all__ = ["Detection", "Engine", "field_tokens", "get_engine", "keyword_variants"]
 
@@ -392,7 +392,7 @@ class _CRule:
         self.patterns = tuple((p.name, p.compiled()) for p in rule.patterns)
         # the groups that hold the reported value: ``value``, then ``value_2``, ``value_3``, ... for alternatives
         # that each name their own (``re`` allows a group name once); the first that took part is the value
-        self.value_groups = tuple(_value_groups(c) for _, c in self.patterns)
+        self.value_groups = tuple(value_groups(c.groupindex) for _, c in self.patterns)
         # patterns tried at single positions (hits, a candidate's words) that cannot backtrack
         # catastrophically (detectors.linear): the same pattern compiled by ``re``, run there without the
         # per-call time limit, which costs as much as such a match (None: the ``regex`` pattern, limited)
@@ -440,28 +440,20 @@ class _CRule:
         # (at_words patterns: checked on each candidate span's window before its words are tried)
         self.required = tuple(None if p.at_hit else _window_prefilter(p.regex) for p in rule.patterns)
 
-
-_VALUE_GROUP = re.compile(r"value(?:_([2-9]|[1-9]\d+))?")
-
-
-def _value_groups(compiled) -> tuple[str, ...]:
-    """``value``, ``value_2``, ``value_3``, ... as far as ``compiled`` names them, in that order."""
-    names = sorted((int(m.group(1) or 1), g) for g in compiled.groupindex
-                   if (m := _VALUE_GROUP.fullmatch(g)) is not None)
-    return tuple(g for _, g in names)
+    def valid(self, value: str) -> bool:
+        """Every validator's verdict on ``value``, from ``valid_memo`` when it was judged before (the memo is
+        emptied when it holds _VALID_MEMO_MAX verdicts)."""
+        key = hash(value)
+        ok = self.valid_memo.get(key)
+        if ok is None:
+            ok = all(v(value) for v in self.validators)
+            if len(self.valid_memo) >= _VALID_MEMO_MAX:
+                self.valid_memo.clear()
+            self.valid_memo[key] = ok
+        return ok
 
 
 _VALID_MEMO_MAX = 4096
-
-
-def _validate(memo: dict[int, bool], validators: tuple, value: str) -> bool:
-    """Every validator's verdict on ``value``, remembered in ``memo`` under ``hash(value)`` (the memo is emptied
-    when it holds _VALID_MEMO_MAX verdicts)."""
-    ok = all(v(value) for v in validators)
-    if len(memo) >= _VALID_MEMO_MAX:
-        memo.clear()
-    memo[hash(value)] = ok
-    return ok
 
 
 def _plain(p) -> re.Pattern | None:
@@ -858,7 +850,7 @@ class Engine:
         cores = None  # anchor hits without their leading/trailing punctuation, built on the first match
         check_cand = cr.candidate is not None and not cr.kw_required
         has_kw, kw_required, max_kw_len = cr.has_keywords, cr.kw_required, cr.max_kw_len
-        validators, normalize, valid_memo = cr.validators, cr.normalize, cr.valid_memo
+        has_validators, valid, normalize = bool(cr.validators), cr.valid, cr.normalize
         allow_values, allow_regexes = cr.allow_values, cr.allow_regexes
         pack_allow = bool(self._allow_text or self._allow_regex)
         priority, conf_kw, conf_nokw, idx = cr.priority, cr.conf_kw, cr.conf_nokw, cr.idx
@@ -942,12 +934,8 @@ class Engine:
                 if kw_required and not near:
                     continue
                 value = text[s:e]
-                if validators:
-                    ok = valid_memo.get(hash(value))
-                    if ok is None:
-                        ok = _validate(valid_memo, validators, value)
-                    if not ok:
-                        continue
+                if has_validators and not valid(value):
+                    continue
                 if allow_values and _normalise(value, normalize) in allow_values:
                     continue
                 if allow_regexes and any(a.fullmatch(value) for a in allow_regexes):
@@ -1238,7 +1226,7 @@ def _fast_card_digits(eng: Engine, cr: _CRule, text: str, cands, found: list, ti
     by ``[ -]\d``. Then the ``card_number`` validator as usual."""
     n = len(text)
     brand = _CARD_BRAND.match
-    validators, valid_memo = cr.validators, cr.valid_memo
+    valid = cr.valid
     priority, conf, idx = cr.priority, cr.conf_kw, cr.idx
     check_allow = bool(cr.allow_values or eng._allow_text or eng._allow_regex)
     slow = []
@@ -1256,10 +1244,7 @@ def _fast_card_digits(eng: Engine, cr: _CRule, text: str, cands, found: list, ti
         if brand(text, s) is None:
             continue
         value = text[s:e]
-        ok = valid_memo.get(hash(value))
-        if ok is None:
-            ok = _validate(valid_memo, validators, value)
-        if not ok:
+        if not valid(value):
             continue
         if check_allow and not _accept_tail(eng, cr, value):
             continue

@@ -54,6 +54,16 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=False)
 
 
+_VALUE_GROUP = regex.compile(r"value(?:_([2-9]|[1-9]\d+))?")
+
+
+def value_groups(names) -> tuple[str, ...]:
+    """The groups among ``names`` that hold a pattern's reported value, in order: ``value``, then ``value_2``,
+    ``value_3``, ... for alternatives that each name their own (``re`` allows a group name once)."""
+    numbered = sorted((int(m.group(1) or 1), g) for g in names if (m := _VALUE_GROUP.fullmatch(g)) is not None)
+    return tuple(g for _, g in numbered)
+
+
 def _compile(pattern: str, flags: int = 0):
     try:
         return regex.compile(pattern, flags)
@@ -101,9 +111,9 @@ class Pattern(_Strict):
             compiled = _compile(self.regex, flags)
         except ValueError as exc:
             raise ValueError(f"@regex@{exc}") from None
-        numbered = sorted(g for g in compiled.groupindex if regex.fullmatch(r"value_\d+", g))
-        if numbered and "value" not in compiled.groupindex:
-            raise ValueError(f"@regex@groups {', '.join(numbered)} need a group named value (the first alternative)")
+        groups = value_groups(compiled.groupindex)
+        if groups and groups[0] != "value":
+            raise ValueError(f"@regex@groups {', '.join(groups)} need a group named value (the first alternative)")
         return self
 
     def compiled(self):

@@ -47,16 +47,17 @@ def new_run_id(now: datetime | None = None) -> str:
     return f"{now:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
 
 
-#: the tables a run writes, in the order it commits them (the run's row in scan_runs comes last)
-_RUN_DATE_TABLES = ("scan_runs", "object_results", "findings", "bucket_scores", "bucket_inventory", "policy_findings")
+#: where a run's date is found: its row in scan_runs (committed last), else its rows in object_results (committed
+#: first: an attempt that committed any table committed this one)
+_RUN_DATE_TABLES = ("scan_runs", "object_results")
 
 
 def _run_date_for(spark, cfg: RunConfig, run_id: str, started: datetime | None = None) -> date:
     """A rerun keeps the run date of its first attempt, so MERGE keys (which hold the run_date partition) stay
     stable: the date of the run's row in scan_runs or, for an attempt killed after committing some tables but
-    before its run row, of its rows in the first of those tables (a nightly run killed at 23:59 and rerun at
-    00:01 would otherwise write its objects a second time under the next day). Else the UTC date of ``started``
-    (this attempt's start, which also names a generated run id; now when not given)."""
+    before its run row, of its rows in object_results, the first table it commits (a nightly run killed at
+    23:59 and rerun at 00:01 would otherwise write its objects a second time under the next day). Else the
+    UTC date of ``started`` (this attempt's start, which also names a generated run id; now when not given)."""
     from delta.tables import DeltaTable
     from pyspark.sql import functions as F
 
