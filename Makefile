@@ -18,7 +18,7 @@ STAMP35 := $(VENV35)/.installed
 help: ## List the targets
 	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
 
-$(STAMP): setup.py
+$(STAMP): setup.py detectors/_speedups.c
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[test,spark4]'
@@ -30,7 +30,7 @@ setup: $(STAMP) ## Create .venv, install lakescan with test extras, fetch the De
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; } || \
 	  echo "chromium not installed: the HTML report screenshot test will be skipped"
 
-$(STAMP35): setup.py
+$(STAMP35): setup.py detectors/_speedups.c
 	@test -x $(PY35) || $(PYTHON) -m venv $(VENV35)
 	$(PY35) -m pip install -q --upgrade pip
 	$(PY35) -m pip install -q -e '.[test,spark35]'

@@ -1,9 +1,17 @@
 """lakescan: find sensitive data in S3 data lakes with Apache Spark."""
-from setuptools import find_packages, setup
+import os
+
+from setuptools import Extension, find_packages, setup
 
 # The newest pyspark + delta-spark pairs whose jars resolve (README "Versions and why").
 SPARK4 = ["pyspark==4.2.0", "delta-spark==4.4.0"]
 SPARK35 = ["pyspark==3.5.9", "delta-spark==3.3.2"]
+# Compiled per-item loops of the detector engine (detectors/_speedups.c). Optional: without a C compiler the
+# build goes on and the engine runs the pure-Python code it replaces (same results). LAKESCAN_PURE_PYTHON=1
+# leaves it out (`make package` does, for a py3-none-any wheel that any cluster can install).
+EXTENSIONS = [] if os.environ.get("LAKESCAN_PURE_PYTHON") == "1" else [
+    Extension("detectors._speedups", ["detectors/_speedups.c"], optional=True),
+]
 TEST = [
     "pyarrow>=15",
     "great-expectations>=1.0",
@@ -27,6 +35,7 @@ setup(
     packages=find_packages(include=["detectors", "detectors.*", "jobs", "jobs.*"]),
     package_data={"detectors": ["rules/*.yaml", "data/*"], "jobs": ["resources/*"]},
     include_package_data=True,
+    ext_modules=EXTENSIONS,
     install_requires=[
         "boto3>=1.34",
         "pyahocorasick>=2.1",

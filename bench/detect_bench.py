@@ -239,7 +239,7 @@ def breakdown(engine, seed: int, mixed: list[str], size_mb: float = 2.0) -> list
         total = _best_cpu(lambda ps: [engine.detect(p) for p in ps], pieces)
         lit = _best_cpu(lambda ps: [engine._hits(p, None) for p in ps], pieces)
         both = [(p, p.encode("ascii", "replace")) for p in pieces]
-        cand = _best_cpu(lambda pa: [cls.spans(p, a) for p, a in pa for cls, _ in engine._candidates], both)
+        cand = _best_cpu(lambda pa: [spans_of(p, a) for p, a in pa for _, _, spans_of in engine._candidates], both)
         stats: Counter = Counter()
         for p in pieces:
             engine.detect(p, stats=stats)

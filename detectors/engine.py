@@ -23,6 +23,12 @@
 5. resolves overlaps between managed rules by explicit ``priority``, applies ``max_detections``;
 6. returns ``Detection``s with a masked excerpt and an HMAC-SHA256 of the normalised value (from
    precomputed key pads; each distinct value once per call). The raw value never leaves this module.
+
+The per-item loops with the most items per MB (the literal pass's hits on ASCII text, the IPv4 and digit-run
+candidate passes, the IP_ADDRESS fast path, building the detections) run in C when the optional extension
+``detectors._speedups`` is built (setup.py does when a compiler is there): the same results, tested side by
+side (``tests/detectors/test_speedups.py``); without it, or with ``LAKESCAN_PURE_PYTHON=1``, the Python code
+here runs.
 """
 from __future__ import annotations
 
@@ -31,6 +37,7 @@ import gc
 import hashlib
 import hmac
 import operator
+import os
 import re
 import time
 from collections import Counter
@@ -491,17 +498,34 @@ except ImportError:  # pragma: no cover - depends on the environment
 
 BACKENDS = ("auto", "pyahocorasick", "ahocorasick_rs")
 
+# optional compiled per-item loops (detectors/_speedups.c, built by setup.py when a C compiler is there): the
+# same results as the Python code they replace (tests/detectors/test_speedups.py); LAKESCAN_PURE_PYTHON=1 or
+# Engine(compiled=False) leaves them out
+if os.environ.get("LAKESCAN_PURE_PYTHON") == "1":  # pragma: no cover - depends on the environment
+    _speedups = None
+else:
+    try:
+        from detectors import _speedups
+    except ImportError:  # pragma: no cover - depends on the environment
+        _speedups = None
+
 
 class Engine:
     """A compiled ``RulePack``. Build it with ``get_engine``; ``detect`` is pure and thread-safe
     apart from the cumulative ``counters`` (a ``Counter`` of e.g. ``regex_timeouts``)."""
 
-    def __init__(self, pack: RulePack, hash_key: bytes, backend: str = "auto", fast_paths: bool = True):
+    def __init__(self, pack: RulePack, hash_key: bytes, backend: str = "auto", fast_paths: bool = True,
+                 compiled: bool = True):
         from detectors.validators import VALIDATORS
 
         self.pack = pack
         self._key = bytes(hash_key)
         self._hmac_inner, self._hmac_outer = _hmac_pads(self._key)
+        #: the compiled loops (``detectors._speedups``) when built and wanted, else None: the Python code runs
+        self._c = _speedups if compiled else None
+        self.compiled = self._c is not None
+        if self._c is not None:
+            self._hmac_mid = self._c.hmac_midstates(_hmac_block_key(self._key))
         self.counters: Counter[str] = Counter()
         self._timeout = pack.regex_timeout
         self._plain_memo: tuple[str | None, bool] = (None, False)  # see _plain_text
@@ -568,7 +592,8 @@ class Engine:
         for cr in self.rules:
             if cr.candidate is not None:
                 by_class.setdefault(cr.candidate, []).append(cr.idx)
-        self._candidates = tuple((CANDIDATES[k], tuple(v)) for k, v in by_class.items())
+        #: (candidate class, its rules, the function that finds its spans: compiled for ipv4 when built)
+        self._candidates = tuple((CANDIDATES[k], tuple(v), self._locator(CANDIDATES[k])) for k, v in by_class.items())
         self._filtered_anchor_rules = tuple(cr.idx for cr in self.rules if cr.anchor_filter is not None)
         self._always_custom = tuple(ci for ci, cc in enumerate(self.customs) if not cc.keywords)
         self._field_cache: dict[tuple[str, ...], tuple[frozenset[int], frozenset[int]]] = {}
@@ -584,6 +609,20 @@ class Engine:
                 if fn is not None:
                     self._fast[cr.idx] = fn
         self._any_max_det = any(cr.max_det is not None for cr in self.rules)
+
+    def _locator(self, cls):
+        """``cls.spans``, or its compiled equivalent (``_speedups.ipv4_spans`` for the ipv4 class,
+        ``_speedups.run_spans`` for the runs of digits and separators)."""
+        if self._c is None:
+            return cls.spans
+        if cls.name == "ipv4":
+            ipv4_spans = self._c.ipv4_spans
+            return lambda text, _ascii_text: ipv4_spans(text)
+        if cls.min_len and cls.locate is None:  # runs of digits and separators
+            run_spans, args = self._c.run_spans, (cls.table, cls.min_len, cls.seps, cls.min_core, cls.digits_max,
+                                                  cls.regex.finditer)
+            return lambda text, ascii_text: run_spans(text, ascii_text, *args)
+        return cls.spans
 
     # ------------------------------------------------------------------ public
 
@@ -605,8 +644,8 @@ class Engine:
             out.setdefault(self.customs[ci].name, set()).add("field:" + "/".join(map(str, field_path)))
         if self._candidates:
             ascii_text = text.encode("ascii", "replace")
-            for cls, idxs in self._candidates:
-                if cls.spans(text, ascii_text):
+            for cls, idxs, spans_of in self._candidates:
+                if spans_of(text, ascii_text):
                     for i in idxs:
                         out.setdefault(self.rules[i].id, set()).add("candidate:" + cls.name)
         return out
@@ -638,8 +677,8 @@ class Engine:
         cand_spans: dict[int, list[tuple[int, int]]] = {}
         if self._candidates:
             ascii_text = text.encode("ascii", "replace")
-            for cls, idxs in self._candidates:
-                spans = cls.spans(text, ascii_text)
+            for _cls, idxs, spans_of in self._candidates:
+                spans = spans_of(text, ascii_text)
                 if spans:
                     for i in idxs:
                         cand_spans[i] = spans
@@ -724,9 +763,13 @@ class Engine:
         by_kind = (kw_hits, anchor_hits, cdi_hits)
         if self._rs is not None and len(text) >= _RS_MIN_LEN and text.isascii():
             low_b = b" " + text.lower().encode("ascii")
+            matches = self._rs.find_matches_as_indexes(low_b, overlapping=True)
+            if self._c is not None:
+                self._c.raw_hits(matches, self._rs_items, low_b, by_kind)
+                return kw_hits, anchor_hits, cdi_hits
             n = len(low_b) - 1
             items_of = self._rs_items
-            for key_idx, _s, end in self._rs.find_matches_as_indexes(low_b, overlapping=True):
+            for key_idx, _s, end in matches:
                 end -= 1  # exclusive end in text
                 for kind, idx, left, right, length in items_of[key_idx]:
                     if end < length:
@@ -1031,6 +1074,8 @@ class Engine:
                 dets.append((s, e, cc.name, "CUSTOM_IDENTIFIER", 1.0, value, -1 - ci, "none", 4))
 
     def _build(self, text: str, dets: list[tuple]) -> list[Detection]:
+        if self._c is not None:
+            return self._c.build(text, dets, self._hmac_mid, Detection, _DETECTION_DESCRIPTORS, _normalise, _mask)
         out = []
         append = out.append
         line = 1
@@ -1098,13 +1143,21 @@ _START = operator.itemgetter(2)
 _DET_ORDER = operator.itemgetter(0, 1, 2)
 #: slot setters of the frozen ``Detection`` (bypass its ``__setattr__``, which raises)
 _DETECTION_SETTERS = tuple(getattr(Detection, f).__set__ for f in Detection.__slots__)
+#: the same descriptors, in the order ``_speedups.build`` fills them
+_DETECTION_DESCRIPTORS = tuple(Detection.__dict__[f] for f in ("type", "category", "start", "end", "line", "column",
+                                                                 "confidence", "masked", "value_hash"))
+
+
+def _hmac_block_key(key: bytes) -> bytes:
+    """The HMAC key as one SHA-256 block (RFC 2104): hashed when longer than 64 bytes, padded with zeros."""
+    if len(key) > 64:
+        key = hashlib.sha256(key).digest()
+    return key.ljust(64, b"\0")
 
 
 def _hmac_pads(key: bytes):
     """sha256 objects fed with the HMAC inner and outer key pads (RFC 2104, block size 64)."""
-    if len(key) > 64:
-        key = hashlib.sha256(key).digest()
-    key = key.ljust(64, b"\0")
+    key = _hmac_block_key(key)
     return hashlib.sha256(key.translate(hmac.trans_36)), hashlib.sha256(key.translate(hmac.trans_5C))
 
 
@@ -1184,10 +1237,15 @@ def _fast_ipv4(eng: Engine, cr: _CRule, text: str, cands, found: list, timeouts:
     ``\d{1,3}(?:\.\d{1,3}){3}`` not preceded by a digit/dot nor followed by ``.?\d``): it matches exactly
     the candidate when the neighbours allow and every group is an octet 0-255 without leading zero;
     validator ``ipv4`` (first octet not 0/127/255, not 1.2.3.4) and allow regexes ``x.x.x.0``, ``255.x``."""
-    n = len(text)
-    octets, bad_first = _IPV4_OCTETS, _IPV4_BAD_FIRST
     priority, conf, idx = cr.priority, cr.conf_kw, cr.idx
     check_allow = bool(cr.allow_values or eng._allow_text or eng._allow_regex)
+    if eng._c is not None and not check_allow:
+        slow = eng._c.ipv4_rule(text, cands, priority, conf, idx, found)
+        if slow:
+            eng._run_rule(cr, text, (), (), slow, False, found, timeouts)
+        return
+    n = len(text)
+    octets, bad_first = _IPV4_OCTETS, _IPV4_BAD_FIRST
     slow = []
     for s, e in cands:
         ctx = text[s - 1 if s else 0:e + 2]

@@ -1,0 +1,765 @@
+/* detectors._speedups: compiled versions of the detector engine's per-item loops.
+ *
+ * Optional: setup.py builds it when a C compiler is there, and the engine falls back to the pure-Python
+ * code it replaces when it is not (or when LAKESCAN_PURE_PYTHON=1). Every function here computes exactly
+ * what the Python code named in its comment computes; tests/detectors/test_speedups.py runs both on the
+ * same texts and compares. Nothing here keeps a reference to a text or a value after it returns.
+ *
+ *   hmac_midstates  the SHA-256 states after the HMAC key pads (RFC 2104)
+ *   build           engine.Engine._build: line, column, masked excerpt, keyed hash, Detection objects
+ *   ipv4_spans      candidates._ipv4_spans: matches of (?<![\d.])\d{1,3}(?:\.\d{1,3}){3}(?!\.?\d)
+ *   ipv4_rule       engine._fast_ipv4 without allow lists: the IP_ADDRESS rule at ipv4 candidates
+ *   run_spans       candidates.CandidateClass._run_spans: runs of digits and separators (card numbers)
+ *   raw_hits        engine.Engine._raw_hits' loop over the ahocorasick-rs matches of an ASCII text
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <string.h>
+
+/* ------------------------------------------------------------------ SHA-256 (FIPS 180-4) */
+
+static const uint32_t K256[64] = {
+    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+    0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+    0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+    0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
+
+static const uint32_t IV256[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+                                  0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+
+#define ROR32(x, n) (((x) >> (n)) | ((x) << (32 - (n))))
+
+static void sha256_block(uint32_t st[8], const unsigned char *p) {
+    uint32_t w[64], a, b, c, d, e, f, g, h, t1, t2;
+    int i;
+    for (i = 0; i < 16; i++)
+        w[i] = ((uint32_t)p[4 * i] << 24) | ((uint32_t)p[4 * i + 1] << 16) | ((uint32_t)p[4 * i + 2] << 8) |
+               (uint32_t)p[4 * i + 3];
+    for (i = 16; i < 64; i++) {
+        uint32_t s0 = ROR32(w[i - 15], 7) ^ ROR32(w[i - 15], 18) ^ (w[i - 15] >> 3);
+        uint32_t s1 = ROR32(w[i - 2], 17) ^ ROR32(w[i - 2], 19) ^ (w[i - 2] >> 10);
+        w[i] = w[i - 16] + s0 + w[i - 7] + s1;
+    }
+    a = st[0]; b = st[1]; c = st[2]; d = st[3]; e = st[4]; f = st[5]; g = st[6]; h = st[7];
+    for (i = 0; i < 64; i++) {
+        t1 = h + (ROR32(e, 6) ^ ROR32(e, 11) ^ ROR32(e, 25)) + ((e & f) ^ (~e & g)) + K256[i] + w[i];
+        t2 = (ROR32(a, 2) ^ ROR32(a, 13) ^ ROR32(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
+        h = g; g = f; f = e; e = d + t1; d = c; c = b; b = a; a = t1 + t2;
+    }
+    st[0] += a; st[1] += b; st[2] += c; st[3] += d; st[4] += e; st[5] += f; st[6] += g; st[7] += h;
+}
+
+/* The digest of (64 bytes already in `mid`) + data. */
+static void sha256_after_block(const uint32_t mid[8], const unsigned char *data, Py_ssize_t len,
+                               unsigned char out[32]) {
+    uint32_t st[8];
+    unsigned char tail[128];
+    uint64_t bits = ((uint64_t)len + 64) * 8;
+    Py_ssize_t rest, pad;
+    int i;
+    memcpy(st, mid, sizeof st);
+    while (len >= 64) {
+        sha256_block(st, data);
+        data += 64;
+        len -= 64;
+    }
+    rest = len;
+    memcpy(tail, data, (size_t)rest);
+    tail[rest] = 0x80;
+    pad = rest < 56 ? 64 : 128;
+    memset(tail + rest + 1, 0, (size_t)(pad - rest - 1));
+    for (i = 0; i < 8; i++)
+        tail[pad - 1 - i] = (unsigned char)(bits >> (8 * i));
+    sha256_block(st, tail);
+    if (pad == 128)
+        sha256_block(st, tail + 64);
+    for (i = 0; i < 8; i++) {
+        out[4 * i] = (unsigned char)(st[i] >> 24);
+        out[4 * i + 1] = (unsigned char)(st[i] >> 16);
+        out[4 * i + 2] = (unsigned char)(st[i] >> 8);
+        out[4 * i + 3] = (unsigned char)st[i];
+    }
+}
+
+/* hmac_midstates(key64: bytes) -> bytes: the states after compressing key ^ 0x36.. and key ^ 0x5c..
+ * (64 bytes: 16 big-endian words). The caller hashes keys longer than 64 bytes and pads them with zeros. */
+static PyObject *hmac_midstates(PyObject *self, PyObject *arg) {
+    char *key;
+    Py_ssize_t n;
+    unsigned char pad[64], out[64];
+    uint32_t st[8];
+    int i, j;
+    if (PyBytes_AsStringAndSize(arg, &key, &n) < 0)
+        return NULL;
+    if (n != 64) {
+        PyErr_SetString(PyExc_ValueError, "hmac_midstates: the key must be padded to 64 bytes");
+        return NULL;
+    }
+    for (j = 0; j < 2; j++) {
+        for (i = 0; i < 64; i++)
+            pad[i] = (unsigned char)key[i] ^ (j ? 0x5c : 0x36);
+        memcpy(st, IV256, sizeof st);
+        sha256_block(st, pad);
+        for (i = 0; i < 8; i++) {
+            out[32 * j + 4 * i] = (unsigned char)(st[i] >> 24);
+            out[32 * j + 4 * i + 1] = (unsigned char)(st[i] >> 16);
+            out[32 * j + 4 * i + 2] = (unsigned char)(st[i] >> 8);
+            out[32 * j + 4 * i + 3] = (unsigned char)st[i];
+        }
+    }
+    return PyBytes_FromStringAndSize((const char *)out, 64);
+}
+
+static int load_midstates(PyObject *blob, uint32_t inner[8], uint32_t outer[8]) {
+    const unsigned char *p;
+    int i;
+    if (!PyBytes_Check(blob) || PyBytes_GET_SIZE(blob) != 64) {
+        PyErr_SetString(PyExc_TypeError, "expected the 64 bytes of hmac_midstates()");
+        return -1;
+    }
+    p = (const unsigned char *)PyBytes_AS_STRING(blob);
+    for (i = 0; i < 16; i++) {
+        uint32_t w = ((uint32_t)p[4 * i] << 24) | ((uint32_t)p[4 * i + 1] << 16) | ((uint32_t)p[4 * i + 2] << 8) |
+                     (uint32_t)p[4 * i + 3];
+        if (i < 8)
+            inner[i] = w;
+        else
+            outer[i - 8] = w;
+    }
+    return 0;
+}
+
+/* HMAC-SHA256 of msg (UTF-8, surrogatepass) as 64 lower-case hex digits. */
+static PyObject *hmac_hex(const uint32_t inner[8], const uint32_t outer[8], PyObject *msg) {
+    static const char hexd[] = "0123456789abcdef";
+    unsigned char ih[32], oh[32];
+    PyObject *enc = NULL, *res;
+    const unsigned char *data;
+    Py_ssize_t len;
+    Py_UCS1 *dst;
+    int i;
+    if (PyUnicode_IS_ASCII(msg)) {
+        data = PyUnicode_1BYTE_DATA(msg);
+        len = PyUnicode_GET_LENGTH(msg);
+    } else {
+        enc = PyUnicode_AsEncodedString(msg, "utf-8", "surrogatepass");
+        if (enc == NULL)
+            return NULL;
+        data = (const unsigned char *)PyBytes_AS_STRING(enc);
+        len = PyBytes_GET_SIZE(enc);
+    }
+    sha256_after_block(inner, data, len, ih);
+    Py_XDECREF(enc);
+    sha256_after_block(outer, ih, 32, oh);
+    res = PyUnicode_New(64, 127);
+    if (res == NULL)
+        return NULL;
+    dst = PyUnicode_1BYTE_DATA(res);
+    for (i = 0; i < 32; i++) {
+        dst[2 * i] = (Py_UCS1)hexd[oh[i] >> 4];
+        dst[2 * i + 1] = (Py_UCS1)hexd[oh[i] & 15];
+    }
+    return res;
+}
+
+/* ------------------------------------------------------------------ masking (engine._mask, ASCII values) */
+
+static inline int ascii_alnum(Py_UCS4 c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+static PyObject *mask_ascii(PyObject *value, Py_ssize_t keep) {
+    Py_ssize_t n = PyUnicode_GET_LENGTH(value), i, n_alnum = 0;
+    const Py_UCS1 *src = PyUnicode_1BYTE_DATA(value);
+    PyObject *res = PyUnicode_New(n, 127);
+    Py_UCS1 *dst;
+    if (res == NULL)
+        return NULL;
+    dst = PyUnicode_1BYTE_DATA(res);
+    for (i = 0; i < n; i++) {
+        if (ascii_alnum(src[i])) {
+            dst[i] = '*';
+            n_alnum++;
+        } else {
+            dst[i] = src[i];
+        }
+    }
+    if (keep > n_alnum / 2)
+        keep = n_alnum / 2;
+    for (i = n - 1; keep > 0 && i >= 0; i--) {
+        if (ascii_alnum(src[i])) {
+            dst[i] = src[i];
+            keep--;
+        }
+    }
+    return res;
+}
+
+/* ------------------------------------------------------------------ build */
+
+enum { F_TYPE, F_CATEGORY, F_START, F_END, F_LINE, F_COLUMN, F_CONFIDENCE, F_MASKED, F_HASH, N_FIELDS };
+
+/* build(text, dets, midstates, Detection, descriptors, normalise, mask) -> list[Detection]
+ *
+ * = Engine._build: dets are (start, end, type, category, confidence, value, index, normalisation, keep) in
+ * start order; descriptors are Detection's slot descriptors in the order of the enum above; normalise(value,
+ * how) and mask(value, keep) are the Python functions, called for what is not ASCII / not "none". */
+static PyObject *build(PyObject *self, PyObject *args) {
+    PyObject *text, *dets, *blob, *dtype_obj, *descrs, *normalise, *mask;
+    PyTypeObject *dtype;
+    uint32_t inner[8], outer[8];
+    PyObject *out = NULL, *setters[N_FIELDS];
+    Py_ssize_t nd, k, line = 1, line_start = 0, pos = 0, tlen;
+    int kind;
+    const void *data;
+    if (!PyArg_ParseTuple(args, "UO!SOO!OO", &text, &PyList_Type, &dets, &blob, &dtype_obj, &PyTuple_Type, &descrs,
+                          &normalise, &mask))
+        return NULL;
+    if (!PyType_Check(dtype_obj) || PyTuple_GET_SIZE(descrs) != N_FIELDS) {
+        PyErr_SetString(PyExc_TypeError, "build: expected the Detection type and its 9 slot descriptors");
+        return NULL;
+    }
+    dtype = (PyTypeObject *)dtype_obj;
+    for (k = 0; k < N_FIELDS; k++) {
+        setters[k] = PyTuple_GET_ITEM(descrs, k);
+        if (Py_TYPE(setters[k])->tp_descr_set == NULL) {
+            PyErr_SetString(PyExc_TypeError, "build: a descriptor cannot set");
+            return NULL;
+        }
+    }
+    if (load_midstates(blob, inner, outer) < 0)
+        return NULL;
+    kind = PyUnicode_KIND(text);
+    data = PyUnicode_DATA(text);
+    tlen = PyUnicode_GET_LENGTH(text);
+    nd = PyList_GET_SIZE(dets);
+    out = PyList_New(nd);
+    if (out == NULL)
+        return NULL;
+    for (k = 0; k < nd; k++) {
+        PyObject *t = PyList_GET_ITEM(dets, k), *value, *how, *msg, *hash, *masked, *d, *vals[N_FIELDS];
+        Py_ssize_t s, keep, i;
+        int f, ok = 0;
+        if (!PyTuple_Check(t) || PyTuple_GET_SIZE(t) != 9) {
+            PyErr_SetString(PyExc_TypeError, "build: a detection is not a 9-tuple");
+            goto fail;
+        }
+        s = PyLong_AsSsize_t(PyTuple_GET_ITEM(t, 0));
+        keep = PyLong_AsSsize_t(PyTuple_GET_ITEM(t, 8));
+        if ((s == -1 || keep == -1) && PyErr_Occurred())
+            goto fail;
+        value = PyTuple_GET_ITEM(t, 5);
+        how = PyTuple_GET_ITEM(t, 7);
+        if (!PyUnicode_Check(value) || !PyUnicode_Check(how)) {
+            PyErr_SetString(PyExc_TypeError, "build: value and normalisation must be str");
+            goto fail;
+        }
+        if (s > tlen)
+            s = tlen;
+        if (s > pos) {
+            for (i = pos; i < s; i++) {
+                if (PyUnicode_READ(kind, data, i) == '\n') {
+                    line++;
+                    line_start = i + 1;
+                }
+            }
+            pos = s;
+        }
+        if (PyUnicode_CompareWithASCIIString(how, "none") == 0) {
+            msg = value;
+            Py_INCREF(msg);
+        } else {
+            msg = PyObject_CallFunctionObjArgs(normalise, value, how, NULL);
+            if (msg == NULL)
+                goto fail;
+            if (!PyUnicode_Check(msg)) {
+                Py_DECREF(msg);
+                PyErr_SetString(PyExc_TypeError, "build: normalise() must return str");
+                goto fail;
+            }
+        }
+        hash = hmac_hex(inner, outer, msg);
+        Py_DECREF(msg);
+        if (hash == NULL)
+            goto fail;
+        if (PyUnicode_IS_ASCII(value))
+            masked = mask_ascii(value, keep);
+        else
+            masked = PyObject_CallFunction(mask, "On", value, keep);
+        if (masked == NULL) {
+            Py_DECREF(hash);
+            goto fail;
+        }
+        d = dtype->tp_alloc(dtype, 0);
+        if (d == NULL) {
+            Py_DECREF(hash);
+            Py_DECREF(masked);
+            goto fail;
+        }
+        vals[F_TYPE] = PyTuple_GET_ITEM(t, 2);
+        Py_INCREF(vals[F_TYPE]);
+        vals[F_CATEGORY] = PyTuple_GET_ITEM(t, 3);
+        Py_INCREF(vals[F_CATEGORY]);
+        vals[F_START] = PyTuple_GET_ITEM(t, 0);
+        Py_INCREF(vals[F_START]);
+        vals[F_END] = PyTuple_GET_ITEM(t, 1);
+        Py_INCREF(vals[F_END]);
+        vals[F_LINE] = PyLong_FromSsize_t(line);
+        vals[F_COLUMN] = PyLong_FromSsize_t(s - line_start + 1);
+        vals[F_CONFIDENCE] = PyTuple_GET_ITEM(t, 4);
+        Py_INCREF(vals[F_CONFIDENCE]);
+        vals[F_MASKED] = masked;
+        vals[F_HASH] = hash;
+        PyList_SET_ITEM(out, k, d); /* owned by out from here: freed with it on failure */
+        ok = vals[F_LINE] != NULL && vals[F_COLUMN] != NULL;
+        for (f = 0; f < N_FIELDS; f++) {
+            if (ok && Py_TYPE(setters[f])->tp_descr_set(setters[f], d, vals[f]) < 0)
+                ok = 0;
+            Py_XDECREF(vals[f]);
+        }
+        if (!ok)
+            goto fail;
+    }
+    return out;
+fail:
+    /* the not yet filled items of out are NULL, which list_dealloc skips */
+    Py_DECREF(out);
+    return NULL;
+}
+
+/* ------------------------------------------------------------------ IPv4 */
+
+/* re's \d in a str pattern: Unicode decimal digits (sre's SRE_UNI_IS_DIGIT) */
+#define IS_DIGIT(c) ((c) < 128 ? ((c) >= '0' && (c) <= '9') : Py_UNICODE_ISDECIMAL(c))
+
+/* The length of the match of \d{1,3}(?:\.\d{1,3}){3}(?!\.?\d) at i (its look-behind is checked by the
+ * caller), 0 when there is none. A digit run longer than three has no shorter prefix that a dot (or the
+ * look-ahead's non-digit) follows, so each group is a maximal run of one to three digits. */
+static Py_ssize_t ipv4_match(int kind, const void *data, Py_ssize_t n, Py_ssize_t i) {
+    Py_ssize_t p = i, q;
+    int g;
+    for (g = 0; g < 4; g++) {
+        if (g) {
+            if (p >= n || PyUnicode_READ(kind, data, p) != '.')
+                return 0;
+            p++;
+        }
+        q = p;
+        while (q < n && q - p < 4 && IS_DIGIT(PyUnicode_READ(kind, data, q)))
+            q++;
+        if (q == p || q - p > 3)
+            return 0;
+        p = q;
+    }
+    /* (?!\.?\d): the run ended, so the next character is not a digit; a dot must not precede one */
+    if (p + 1 < n && PyUnicode_READ(kind, data, p) == '.' && IS_DIGIT(PyUnicode_READ(kind, data, p + 1)))
+        return 0;
+    return p - i;
+}
+
+static int append_span(PyObject *list, Py_ssize_t s, Py_ssize_t e) {
+    PyObject *t = Py_BuildValue("(nn)", s, e);
+    int r;
+    if (t == NULL)
+        return -1;
+    r = PyList_Append(list, t);
+    Py_DECREF(t);
+    return r;
+}
+
+/* ipv4_spans(text) -> [(start, end)]: finditer's spans of (?<![\d.])\d{1,3}(?:\.\d{1,3}){3}(?!\.?\d). */
+static PyObject *ipv4_spans(PyObject *self, PyObject *text) {
+    Py_ssize_t n, i, len;
+    int kind;
+    const void *data;
+    PyObject *out;
+    if (!PyUnicode_Check(text)) {
+        PyErr_SetString(PyExc_TypeError, "ipv4_spans: str expected");
+        return NULL;
+    }
+    kind = PyUnicode_KIND(text);
+    data = PyUnicode_DATA(text);
+    n = PyUnicode_GET_LENGTH(text);
+    out = PyList_New(0);
+    if (out == NULL)
+        return NULL;
+    if (kind == PyUnicode_1BYTE_KIND) {
+        /* Latin-1 holds no decimal digit beyond 0-9. Every match has a dot right after its first octet: jump
+         * from dot to dot (memchr), take the digit run before the dot as the first octet and match there. A
+         * run that starts before the previous match's end cannot reach a later dot (that match's last
+         * character is followed by a non-digit), so checking i >= last keeps finditer's leftmost,
+         * non-overlapping result. */
+        const Py_UCS1 *t = (const Py_UCS1 *)data;
+        const Py_UCS1 *dot;
+        Py_ssize_t p = 0, last = 0;
+        while (p < n && (dot = memchr(t + p, '.', (size_t)(n - p))) != NULL) {
+            p = dot - t;
+            i = p;
+            while (i > last && p - i < 4 && t[i - 1] >= '0' && t[i - 1] <= '9')
+                i--;
+            if (i < p && p - i <= 3 && (i == 0 || !(t[i - 1] == '.' || (t[i - 1] >= '0' && t[i - 1] <= '9'))) &&
+                (len = ipv4_match(kind, data, n, i)) != 0) {
+                if (append_span(out, i, i + len) < 0) {
+                    Py_DECREF(out);
+                    return NULL;
+                }
+                p = last = i + len;
+            } else {
+                p++;
+            }
+        }
+        return out;
+    }
+    i = 0;
+    while (i < n) {
+        Py_UCS4 c = PyUnicode_READ(kind, data, i);
+        if (!IS_DIGIT(c)) {
+            i++;
+            continue;
+        }
+        /* i starts a digit run when the look-behind (?<![\d.]) holds */
+        if (i > 0) {
+            Py_UCS4 b = PyUnicode_READ(kind, data, i - 1);
+            if (b == '.' || IS_DIGIT(b)) {
+                i++;
+                continue;
+            }
+        }
+        len = ipv4_match(kind, data, n, i);
+        if (len) {
+            if (append_span(out, i, i + len) < 0) {
+                Py_DECREF(out);
+                return NULL;
+            }
+            i += len;
+        } else {
+            i++;
+        }
+    }
+    return out;
+}
+
+/* An octet 0-255 written without a leading zero (str(i) for i in range(256)). */
+static int octet_ok(const Py_UCS1 *p, Py_ssize_t len) {
+    int v = 0;
+    Py_ssize_t k;
+    if (len < 1 || len > 3 || (len > 1 && p[0] == '0'))
+        return 0;
+    for (k = 0; k < len; k++) {
+        if (p[k] < '0' || p[k] > '9')
+            return 0;
+        v = v * 10 + (p[k] - '0');
+    }
+    return v <= 255;
+}
+
+/* ipv4_rule(text, cands, priority, confidence, index, found) -> [(start, end)]
+ *
+ * = engine._fast_ipv4 for a rule without allow values and a pack without allow lists: appends
+ * (priority, confidence, start, end, index, value) to found for each accepted candidate and returns the
+ * candidates whose surroundings are not ASCII, which the caller runs through Engine._run_rule. */
+static PyObject *ipv4_rule(PyObject *self, PyObject *args) {
+    PyObject *text, *cands, *priority, *conf, *idx, *found, *slow;
+    Py_ssize_t n, k, nc;
+    int kind;
+    const void *data;
+    if (!PyArg_ParseTuple(args, "UO!OOOO!", &text, &PyList_Type, &cands, &priority, &conf, &idx, &PyList_Type,
+                          &found))
+        return NULL;
+    kind = PyUnicode_KIND(text);
+    data = PyUnicode_DATA(text);
+    n = PyUnicode_GET_LENGTH(text);
+    slow = PyList_New(0);
+    if (slow == NULL)
+        return NULL;
+    nc = PyList_GET_SIZE(cands);
+    for (k = 0; k < nc; k++) {
+        PyObject *sp = PyList_GET_ITEM(cands, k), *value, *t;
+        Py_ssize_t s, e, lo, hi, j, dots[5], nd = 0;
+        int ascii = 1;
+        Py_UCS4 c;
+        const Py_UCS1 *v;
+        if (!PyTuple_Check(sp) || PyTuple_GET_SIZE(sp) != 2) {
+            PyErr_SetString(PyExc_TypeError, "ipv4_rule: a candidate is not a (start, end) tuple");
+            goto fail;
+        }
+        s = PyLong_AsSsize_t(PyTuple_GET_ITEM(sp, 0));
+        e = PyLong_AsSsize_t(PyTuple_GET_ITEM(sp, 1));
+        if ((s == -1 || e == -1) && PyErr_Occurred())
+            goto fail;
+        if (s < 0 || e > n || s >= e) {
+            PyErr_SetString(PyExc_ValueError, "ipv4_rule: a candidate lies outside the text");
+            goto fail;
+        }
+        /* ctx = text[s - 1 if s else 0:e + 2] must be ASCII */
+        lo = s ? s - 1 : 0;
+        hi = e + 2 < n ? e + 2 : n;
+        for (j = lo; j < hi; j++) {
+            if (PyUnicode_READ(kind, data, j) > 127) {
+                ascii = 0;
+                break;
+            }
+        }
+        if (!ascii) {
+            if (PyList_Append(slow, sp) < 0)
+                goto fail;
+            continue;
+        }
+        if (s) {
+            c = PyUnicode_READ(kind, data, s - 1);
+            if (ascii_alnum(c) || c == '_' || c == '.' || c == '-')
+                continue;
+        }
+        if (e < n) {
+            c = PyUnicode_READ(kind, data, e);
+            if (ascii_alnum(c) || c == '_' || c == '-')
+                continue;
+            if (c == '.' && e + 1 < n) {
+                Py_UCS4 c2 = PyUnicode_READ(kind, data, e + 1);
+                if (c2 >= '0' && c2 <= '9')
+                    continue;
+            }
+        }
+        value = PyUnicode_Substring(text, s, e);
+        if (value == NULL)
+            goto fail;
+        v = PyUnicode_1BYTE_DATA(value); /* ASCII: checked above */
+        dots[nd++] = -1;
+        for (j = 0; j < e - s && nd < 5; j++)
+            if (v[j] == '.')
+                dots[nd++] = j;
+        if (nd != 4) { /* not four groups: value.split(".") would not unpack */
+            Py_DECREF(value);
+            PyErr_SetString(PyExc_ValueError, "ipv4_rule: a candidate is not a dotted quad");
+            goto fail;
+        }
+        dots[4] = e - s;
+        {
+            const Py_UCS1 *a = v;
+            Py_ssize_t la = dots[1];
+            const Py_UCS1 *d = v + dots[3] + 1;
+            Py_ssize_t ld = dots[4] - dots[3] - 1;
+            int bad = (la == 1 && a[0] == '0') || (la == 3 && memcmp(a, "127", 3) == 0) ||
+                      (la == 3 && memcmp(a, "255", 3) == 0) || (ld == 1 && d[0] == '0') ||
+                      (e - s == 7 && memcmp(v, "1.2.3.4", 7) == 0);
+            for (j = 0; j < 4 && !bad; j++)
+                if (!octet_ok(v + dots[j] + 1, dots[j + 1] - dots[j] - 1))
+                    bad = 1;
+            if (bad) {
+                Py_DECREF(value);
+                continue;
+            }
+        }
+        t = Py_BuildValue("(OOnnON)", priority, conf, s, e, idx, value);
+        if (t == NULL)
+            goto fail;
+        if (PyList_Append(found, t) < 0) {
+            Py_DECREF(t);
+            goto fail;
+        }
+        Py_DECREF(t);
+    }
+    return slow;
+fail:
+    Py_DECREF(slow);
+    return NULL;
+}
+
+/* ------------------------------------------------------------------ runs of digits and separators */
+
+/* run_spans(text, ascii_text, table, min_len, seps, min_core, digits_max, finditer) -> [(start, end)]
+ *
+ * = candidates.CandidateClass._run_spans: ascii_text is text as ASCII bytes (non-ASCII -> "?"); table maps a
+ * member byte to "0"; each maximal run of members at least min_len long that holds only ASCII digits is a
+ * match when at most digits_max long (digits_max > 0); any other run with at least min_core members that are
+ * not in seps is searched with finditer(text, start, end + 1). */
+static PyObject *run_spans(PyObject *self, PyObject *args) {
+    PyObject *text, *ascii_obj, *table_obj, *seps_obj, *finditer, *out;
+    Py_ssize_t min_len, min_core, digits_max, n, i, e;
+    const unsigned char *a, *tbl, *seps;
+    Py_ssize_t n_seps;
+    unsigned char member[256], sep[256];
+    int c;
+    if (!PyArg_ParseTuple(args, "USSnSnnO", &text, &ascii_obj, &table_obj, &min_len, &seps_obj, &min_core,
+                          &digits_max, &finditer))
+        return NULL;
+    if (PyBytes_GET_SIZE(table_obj) != 256 || PyBytes_GET_SIZE(ascii_obj) != PyUnicode_GET_LENGTH(text) ||
+        min_len < 1) {
+        PyErr_SetString(PyExc_ValueError, "run_spans: a 256-byte table, the text's ASCII view, min_len >= 1");
+        return NULL;
+    }
+    a = (const unsigned char *)PyBytes_AS_STRING(ascii_obj);
+    n = PyBytes_GET_SIZE(ascii_obj);
+    tbl = (const unsigned char *)PyBytes_AS_STRING(table_obj);
+    seps = (const unsigned char *)PyBytes_AS_STRING(seps_obj);
+    n_seps = PyBytes_GET_SIZE(seps_obj);
+    for (c = 0; c < 256; c++) {
+        member[c] = tbl[c] == '0';
+        sep[c] = 0;
+    }
+    for (i = 0; i < n_seps; i++)
+        sep[seps[i]] = 1;
+    out = PyList_New(0);
+    if (out == NULL)
+        return NULL;
+    i = 0;
+    while (i < n) {
+        Py_ssize_t core = 0;
+        int digits_only = 1;
+        if (!member[a[i]]) {
+            i++;
+            continue;
+        }
+        for (e = i; e < n && member[a[e]]; e++) {
+            if (!sep[a[e]])
+                core++;
+            if (a[e] < '0' || a[e] > '9')
+                digits_only = 0;
+        }
+        if (e - i >= min_len) {
+            if (digits_max && digits_only) {
+                if (e - i <= digits_max && append_span(out, i, e) < 0)
+                    goto fail;
+            } else if (core >= min_core) {
+                PyObject *it = PyObject_CallFunction(finditer, "Onn", text, i, e + 1), *m;
+                if (it == NULL)
+                    goto fail;
+                while ((m = PyIter_Next(it)) != NULL) {
+                    PyObject *span = PyObject_CallMethod(m, "span", NULL);
+                    Py_DECREF(m);
+                    if (span == NULL || PyList_Append(out, span) < 0) {
+                        Py_XDECREF(span);
+                        Py_DECREF(it);
+                        goto fail;
+                    }
+                    Py_DECREF(span);
+                }
+                Py_DECREF(it);
+                if (PyErr_Occurred())
+                    goto fail;
+            }
+        }
+        i = e;
+    }
+    return out;
+fail:
+    Py_DECREF(out);
+    return NULL;
+}
+
+/* ------------------------------------------------------------------ literal pass */
+
+/* raw_hits(matches, items_of, low_b, by_kind) -> None
+ *
+ * = the ASCII loop of Engine._raw_hits: matches are ahocorasick-rs's (key, start, end) over low_b (the
+ * lower-cased text after one prepended space); items_of[key] is a tuple of (kind, index, left, right, length);
+ * a hit is kept when its boundaries allow and appended as (start, end) in text offsets to
+ * by_kind[kind].setdefault(index, []). */
+static inline int low_alnum(unsigned char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z'); }
+
+static PyObject *raw_hits(PyObject *self, PyObject *args) {
+    PyObject *matches, *items_of, *low, *by_kind;
+    const unsigned char *lb;
+    Py_ssize_t n, nm, k, n_items;
+    if (!PyArg_ParseTuple(args, "O!O!SO!", &PyList_Type, &matches, &PyTuple_Type, &items_of, &low, &PyTuple_Type,
+                          &by_kind))
+        return NULL;
+    lb = (const unsigned char *)PyBytes_AS_STRING(low);
+    n = PyBytes_GET_SIZE(low) - 1;
+    nm = PyList_GET_SIZE(matches);
+    n_items = PyTuple_GET_SIZE(items_of);
+    for (k = 0; k < nm; k++) {
+        PyObject *m = PyList_GET_ITEM(matches, k), *items;
+        Py_ssize_t key, end, j, ni;
+        if (!PyTuple_Check(m) || PyTuple_GET_SIZE(m) != 3) {
+            PyErr_SetString(PyExc_TypeError, "raw_hits: a match is not a 3-tuple");
+            return NULL;
+        }
+        key = PyLong_AsSsize_t(PyTuple_GET_ITEM(m, 0));
+        end = PyLong_AsSsize_t(PyTuple_GET_ITEM(m, 2));
+        if ((key == -1 || end == -1) && PyErr_Occurred())
+            return NULL;
+        if (key < 0 || key >= n_items || end < 1 || end > n + 1) {
+            PyErr_SetString(PyExc_IndexError, "raw_hits: a match outside the keys or the text");
+            return NULL;
+        }
+        end -= 1; /* exclusive end in text */
+        items = PyTuple_GET_ITEM(items_of, key);
+        if (!PyTuple_Check(items)) {
+            PyErr_SetString(PyExc_TypeError, "raw_hits: items_of holds tuples");
+            return NULL;
+        }
+        ni = PyTuple_GET_SIZE(items);
+        for (j = 0; j < ni; j++) {
+            PyObject *it = PyTuple_GET_ITEM(items, j), *dict, *idx, *lst, *span;
+            long kind_;
+            int left, right;
+            Py_ssize_t length;
+            if (!PyTuple_Check(it) || PyTuple_GET_SIZE(it) != 5) {
+                PyErr_SetString(PyExc_TypeError, "raw_hits: an item is not a 5-tuple");
+                return NULL;
+            }
+            kind_ = PyLong_AsLong(PyTuple_GET_ITEM(it, 0));
+            idx = PyTuple_GET_ITEM(it, 1);
+            left = PyObject_IsTrue(PyTuple_GET_ITEM(it, 2));
+            right = PyObject_IsTrue(PyTuple_GET_ITEM(it, 3));
+            length = PyLong_AsSsize_t(PyTuple_GET_ITEM(it, 4));
+            if (PyErr_Occurred() || left < 0 || right < 0)
+                return NULL;
+            if (kind_ < 0 || kind_ >= PyTuple_GET_SIZE(by_kind)) {
+                PyErr_SetString(PyExc_IndexError, "raw_hits: an item's kind has no dict");
+                return NULL;
+            }
+            if (end < length)
+                continue; /* a key starting with a separator matched the prepended space */
+            if (left && end > length && low_alnum(lb[end - length]))
+                continue;
+            if (right && end < n && low_alnum(lb[end + 1]))
+                continue;
+            dict = PyTuple_GET_ITEM(by_kind, kind_);
+            lst = PyDict_GetItemWithError(dict, idx);
+            if (lst == NULL) {
+                if (PyErr_Occurred())
+                    return NULL;
+                lst = PyList_New(0);
+                if (lst == NULL)
+                    return NULL;
+                if (PyDict_SetItem(dict, idx, lst) < 0) {
+                    Py_DECREF(lst);
+                    return NULL;
+                }
+                Py_DECREF(lst); /* the dict holds it */
+            }
+            span = Py_BuildValue("(nn)", end - length, end);
+            if (span == NULL)
+                return NULL;
+            if (PyList_Append(lst, span) < 0) {
+                Py_DECREF(span);
+                return NULL;
+            }
+            Py_DECREF(span);
+        }
+    }
+    Py_RETURN_NONE;
+}
+
+/* ------------------------------------------------------------------ module */
+
+static PyMethodDef methods[] = {
+    {"hmac_midstates", hmac_midstates, METH_O, "SHA-256 states after the HMAC key pads of a 64-byte key."},
+    {"build", build, METH_VARARGS, "Engine._build in C."},
+    {"ipv4_spans", ipv4_spans, METH_O, "candidates._ipv4_spans in C."},
+    {"ipv4_rule", ipv4_rule, METH_VARARGS, "engine._fast_ipv4 (no allow lists) in C."},
+    {"run_spans", run_spans, METH_VARARGS, "candidates.CandidateClass._run_spans in C."},
+    {"raw_hits", raw_hits, METH_VARARGS, "The ASCII loop of Engine._raw_hits in C."},
+    {NULL, NULL, 0, NULL}};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "detectors._speedups",
+                                    "Compiled per-item loops of the detector engine (optional).", -1, methods};
+
+PyMODINIT_FUNC PyInit__speedups(void) { return PyModule_Create(&module); }

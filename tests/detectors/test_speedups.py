@@ -1,0 +1,219 @@
+"""The compiled loops (``detectors._speedups``) compute what the Python code they replace computes: each
+function on its own against its Python twin on generated and edge-case text, then whole engines (compiled and
+not) on the benchmark corpora's generators, and bad arguments raise instead of crashing the worker."""
+from __future__ import annotations
+
+import hmac
+import os
+import random
+from collections import Counter
+
+import pytest
+
+from bench import corpus
+from detectors import engine as engine_mod
+from detectors import load_pack
+from detectors.candidates import CANDIDATES
+from detectors.engine import Detection, Engine, _fast_ipv4, _mask, _normalise
+from tests.detectors.test_perf_paths import _card_texts, _ip_texts, _rows
+
+KEY = b"speedups-key"
+S = engine_mod._speedups
+
+pytestmark = pytest.mark.skipif(S is None and os.environ.get("LAKESCAN_PURE_PYTHON") == "1",
+                                reason="LAKESCAN_PURE_PYTHON=1: the compiled loops are switched off")
+
+
+def test_the_extension_is_built_here():
+    # `make setup` builds it (setup.py, C compiler present on this machine); without it the engine is slower
+    assert S is not None, "detectors._speedups is not built: run `make setup` (or pip install -e .)"
+    assert Engine(load_pack(selector="NONE"), KEY).compiled
+    assert not Engine(load_pack(selector="NONE"), KEY, compiled=False).compiled
+
+
+@pytest.fixture(scope="module")
+def engines():
+    pack = load_pack(selector="ALL")
+    return Engine(pack, KEY), Engine(pack, KEY, compiled=False)
+
+
+def _mixed_texts(n_lines: int = 120, seed: int = 3) -> list[str]:
+    """Blocks of the benchmark corpus's formats with its planted values (logs, CSV, JSON Lines, prose)."""
+    rng = random.Random(seed)
+    out = []
+    for _ in range(40):
+        header, gen = corpus._blocks(rng)
+        lines = [header] if header else []
+        for _ in range(rng.randint(5, n_lines)):
+            lines.append(rng.choice(corpus.SENSITIVE)[1](rng) if rng.random() < 0.3 else gen(rng))
+        out.append("\n".join(lines))
+    return out
+
+
+def _unicode_variants(texts: list[str]) -> list[str]:
+    """The same texts with non-ASCII characters in them (Latin-1, Arabic-Indic and wide digits, astral)."""
+    rng = random.Random(8)
+    extra = ["é", "٣", "１", "𝟘", "Ł", "—", "\u00a0", "ß", "\n"]
+    out = []
+    for t in texts:
+        chars = list(t)
+        for _ in range(max(1, len(chars) // 200)):
+            chars.insert(rng.randrange(len(chars) + 1), rng.choice(extra))
+        out.append("".join(chars))
+    return out
+
+
+# ------------------------------------------------------------------ whole engines
+
+
+@pytest.mark.parametrize("kind", ["mixed", "mixed-unicode", "ipv4", "card"])
+def test_compiled_engine_equals_the_python_engine(engines, kind):
+    compiled, python = engines
+    texts = {"mixed": _mixed_texts, "mixed-unicode": lambda: _unicode_variants(_mixed_texts(seed=4)),
+             "ipv4": _ip_texts, "card": _card_texts}[kind]()
+    n = 0
+    for t in texts:
+        a, b = compiled.detect(t), python.detect(t)
+        assert _rows(a) == _rows(b), t[:200]
+        n += len(a)
+    assert n > 100
+
+
+def test_compiled_engine_equals_the_python_engine_on_one_long_chunk(engines):
+    compiled, python = engines
+    big = "\n".join(_mixed_texts(n_lines=400, seed=9))
+    assert len(big) > 100_000  # long enough for the ahocorasick-rs pass (ASCII) and the runs' scans
+    a, b = compiled.detect(big), python.detect(big)
+    assert _rows(a) == _rows(b)
+    assert len({d.type for d in a}) >= 8
+
+
+# ------------------------------------------------------------------ build: line, column, mask, keyed hash
+
+
+def _python_build(eng: Engine, text: str, dets: list[tuple]) -> list[Detection]:
+    c, eng._c = eng._c, None
+    try:
+        return eng._build(text, dets)
+    finally:
+        eng._c = c
+
+
+@pytest.mark.parametrize("key", [b"", b"k", b"x" * 64, b"y" * 65, b"z" * 200])
+def test_build_equals_the_python_build_and_hmac(key):
+    eng = Engine(load_pack(selector="NONE"), key)
+    rng = random.Random(len(key))
+    alphabet = "ab Z09-._\n\té٣𝟘\ud800"
+    text = "".join(rng.choice(alphabet) for _ in range(3000))
+    dets = []
+    pos = 0
+    while pos < len(text) - 200:
+        s = pos + rng.randrange(0, 40)
+        e = s + rng.choice([1, 2, 7, 55, 56, 63, 64, 65, 119, 120, 150])
+        how = rng.choice(["none", "none", "digits", "alnum", "alnum_upper", "lower"])
+        dets.append((s, e, "T", "C", rng.choice([0.5, 1.0]), text[s:e], 0, how, rng.choice([0, 1, 4, 100])))
+        pos = s + 1
+    got, want = eng._build(text, dets), _python_build(eng, text, dets)
+    assert [tuple(getattr(d, f) for f in Detection.__slots__) for d in got] == \
+        [tuple(getattr(d, f) for f in Detection.__slots__) for d in want]
+    for d, t in zip(got, dets):
+        msg = (t[5] if t[7] == "none" else _normalise(t[5], t[7])).encode("utf-8", "surrogatepass")
+        assert d.value_hash == hmac.digest(key, msg, "sha256").hex()
+    assert len(got) > 50
+
+
+def test_build_masks_ascii_values_as_the_python_mask():
+    eng = Engine(load_pack(selector="NONE"), KEY)
+    rng = random.Random(2)
+    values = ["", "a", "ab", "a-b", "***", "*a*", "4111 1111 1111 1111", "10.1.2.3", "--", "A1b2C3d4"]
+    values += ["".join(rng.choice("aZ09 *-._/") for _ in range(rng.randrange(1, 30))) for _ in range(300)]
+    text = "\n".join(values)
+    dets, pos = [], 0
+    for v in values:
+        if v:
+            for keep in (0, 1, 2, 4, 50):
+                dets.append((pos, pos + len(v), "T", "C", 1.0, v, 0, "none", keep))
+        pos += len(v) + 1
+    got = eng._build(text, dets)
+    assert [d.masked for d in got] == [_mask(t[5], t[8]) for t in dets]
+    assert [(d.line, d.column) for d in got] == [(d.line, d.column) for d in _python_build(eng, text, dets)]
+
+
+def test_build_rejects_malformed_detections_without_crashing():
+    eng = Engine(load_pack(selector="NONE"), KEY)
+    with pytest.raises(TypeError):
+        eng._build("abc", [(0, 1, "T")])
+    with pytest.raises(TypeError):
+        eng._build("abc", [(0, 1, "T", "C", 1.0, b"a", 0, "none", 0)])
+    with pytest.raises(ValueError):
+        S.hmac_midstates(b"short")
+
+
+# ------------------------------------------------------------------ candidate passes and the IPv4 rule
+
+
+def _runs_texts() -> list[str]:
+    rng = random.Random(17)
+    alphabet = ["0", "1", "9", " ", "-", ".", "a", "\n", "٣", "é", "12345678", "4539 1043 3218 1967"]
+    return [t + "".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 60)))
+            for t in _card_texts()[:1500]] + _unicode_variants(_mixed_texts())
+
+
+@pytest.mark.parametrize("name", ["digits", "card_digits"])
+def test_run_spans_equal_the_python_pass_and_the_regex(engines, name):
+    compiled, _ = engines
+    cls = CANDIDATES[name]
+    fn = compiled._locator(cls)
+    assert fn is not cls.spans  # the compiled pass is the one the engine uses
+    n = 0
+    for t in _runs_texts():
+        a = t.encode("ascii", "replace")
+        got = fn(t, a)
+        assert got == cls.spans(t, a) == [m.span() for m in cls.regex.finditer(t)], t[:120]
+        n += len(got)
+    assert n > 500
+
+
+def test_ipv4_spans_equal_the_regex_in_every_string_kind():
+    regex = CANDIDATES["ipv4"].regex
+    rng = random.Random(3)
+    alphabet = ["0", "1", "2", "5", "9", ".", ".", "a", " ", "-", "é", "٣", "１", "𝟘", "10.1.2.3", "255.0"]
+    n = 0
+    for _ in range(40_000):
+        t = "".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 30)))
+        if rng.random() < 0.6:  # mostly Latin-1 strings (one byte a character): the memchr path
+            t = t.replace("٣", "3").replace("１", "1").replace("𝟘", "0")
+        want = [m.span() for m in regex.finditer(t)]
+        assert S.ipv4_spans(t) == want, t
+        n += len(want)
+    assert n > 5000
+
+
+def test_ipv4_rule_equals_the_python_fast_path(engines):
+    compiled, python = engines
+    idx = next(cr.idx for cr in compiled.rules if cr.id == "IP_ADDRESS")
+    cls = CANDIDATES["ipv4"]
+    n = 0
+    for t in _ip_texts() + _unicode_variants(_ip_texts()[:500]):
+        cands = cls.spans(t, t.encode("ascii", "replace"))
+        if not cands:
+            continue
+        got, want = [], []
+        _fast_ipv4(compiled, compiled.rules[idx], t, cands, got, Counter())
+        _fast_ipv4(python, python.rules[idx], t, cands, want, Counter())
+        assert sorted(got) == sorted(want), t
+        n += len(got)
+    assert n > 400
+
+
+def test_raw_hits_equal_the_python_loop(engines):
+    compiled, python = engines
+    assert compiled._rs is not None  # ahocorasick-rs is a dependency: the DFA pass runs on ASCII text
+    n = 0
+    for t in _mixed_texts(seed=5):
+        t = (t * (1 + 600 // max(1, len(t))))  # past _RS_MIN_LEN
+        got, want = compiled._raw_hits(t, None), python._raw_hits(t, None)
+        assert got == want
+        n += sum(len(v) for kind in got for v in kind.values())
+    assert n > 1000
+
