@@ -613,6 +613,12 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def _compiled() -> bool:
+    from detectors import engine
+
+    return engine._speedups is not None
+
+
 def render(
     args,
     results: list[Measure],
@@ -641,7 +647,9 @@ def render(
             [f"pyahocorasick {version('pyahocorasick')}", f"regex {version('regex')}"]
             + [f"{k} {v}" for k, v in baseline_versions.items()]
         )
-        + ".",
+        + ". "
+        + ("The engine's compiled loops (`detectors._speedups`, C) were built and used."
+           if _compiled() else "**The engine's compiled loops (`detectors._speedups`) were not built: pure Python.**"),
         "",
         (
             f"Corpora (seed {args.seed}, generator `bench/corpus.py`): **low** density "
