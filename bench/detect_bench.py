@@ -304,9 +304,11 @@ def item_costs(engine, seed: int, size_mb: float = 2.0) -> list[dict]:
     try:
         logs, prose = text_of(K.log_line), text_of(K.prose_line)
         ip_rule = next(cr for cr in engine.rules if cr.id == "IP_ADDRESS")
-        ipv4, cards = C.CANDIDATES["ipv4"], C.CANDIDATES["card_digits"]
+        cards = C.CANDIDATES["card_digits"]
+        # the passes as the engine runs them (compiled when detectors._speedups is built)
+        ipv4_spans, card_spans = engine._locator(C.CANDIDATES["ipv4"]), engine._locator(cards)
         both = [(p, p.encode("ascii", "replace")) for p in logs]
-        cands = [ipv4.spans(p, a) for p, a in both]
+        cands = [ipv4_spans(p, a) for p, a in both]
         found = []
         for p, c in zip(logs, cands):
             f: list = []
@@ -314,12 +316,12 @@ def item_costs(engine, seed: int, size_mb: float = 2.0) -> list[dict]:
             found.append((p, engine._resolve(f)))
         n_ip = sum(map(len, cands))
         n_det = sum(len(d) for _, d in found)
-        t_cand = _best_cpu(lambda pa: [ipv4.spans(p, a) for p, a in pa], both)
+        t_cand = _best_cpu(lambda pa: [ipv4_spans(p, a) for p, a in pa], both)
         t_fast = _best_cpu(lambda pc: [E._fast_ipv4(engine, ip_rule, p, c, [], Counter()) for p, c in pc],
                            list(zip(logs, cands)))
         t_out = _best_cpu(lambda pd: [engine._build(p, d) for p, d in pd], found)
         n_runs = sum(len(re.findall(rb"0{13,}", a.translate(cards.table))) for _, a in both)
-        t_runs = _best_cpu(lambda pa: [cards.spans(p, a) for p, a in pa], both)
+        t_runs = _best_cpu(lambda pa: [card_spans(p, a) for p, a in pa], both)
         views = [(p, p.encode("ascii", "replace").translate(C._WORD_TABLE)) for p in prose]
         n_words = sum(len(C._ASCII_CAP_WORD.findall(v)) for _, v in views)
         t_words = _best_cpu(lambda pv: [[p[m.start():m.end()] for m in C._ASCII_CAP_WORD.finditer(v)]
