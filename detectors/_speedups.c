@@ -10,6 +10,8 @@
  *   ipv4_spans      candidates._ipv4_spans: matches of (?<![\d.])\d{1,3}(?:\.\d{1,3}){3}(?!\.?\d)
  *   ipv4_rule       engine._fast_ipv4 without allow lists: the IP_ADDRESS rule at ipv4 candidates
  *   run_spans       candidates.CandidateClass._run_spans: runs of digits and separators (card numbers)
+ *   a_word_starts, particle_spaces, cap_words
+ *                   the scans of the word view behind the name and lone-name candidate passes
  *   raw_hits        engine.Engine._raw_hits' loop over the ahocorasick-rs matches of an ASCII text
  */
 #define PY_SSIZE_T_CLEAN
@@ -372,6 +374,16 @@ static int append_span(PyObject *list, Py_ssize_t s, Py_ssize_t e) {
     return r;
 }
 
+static int append_int(PyObject *list, Py_ssize_t i) {
+    PyObject *o = PyLong_FromSsize_t(i);
+    int r;
+    if (o == NULL)
+        return -1;
+    r = PyList_Append(list, o);
+    Py_DECREF(o);
+    return r;
+}
+
 /* ipv4_spans(text) -> [(start, end)]: finditer's spans of (?<![\d.])\d{1,3}(?:\.\d{1,3}){3}(?!\.?\d). */
 static PyObject *ipv4_spans(PyObject *self, PyObject *text) {
     Py_ssize_t n, i, len;
@@ -652,6 +664,136 @@ fail:
     return NULL;
 }
 
+/* ------------------------------------------------------------------ person names (the word view) */
+
+/* a_word_starts(view) -> [start]: finditer's starts of A[aq]+(?=_[Aq]) in the word view (candidates._A_WORD):
+ * a capital, its maximal run of lower-case / non-ASCII letters, a space and a capital or non-ASCII letter. No
+ * position inside the run can start a match, so a failed attempt resumes after the run. */
+static PyObject *a_word_starts(PyObject *self, PyObject *view) {
+    const unsigned char *v;
+    Py_ssize_t n, i = 0, j;
+    PyObject *out;
+    if (!PyBytes_Check(view)) {
+        PyErr_SetString(PyExc_TypeError, "a_word_starts: bytes expected");
+        return NULL;
+    }
+    v = (const unsigned char *)PyBytes_AS_STRING(view);
+    n = PyBytes_GET_SIZE(view);
+    out = PyList_New(0);
+    if (out == NULL)
+        return NULL;
+    while (i < n) {
+        const unsigned char *hit = memchr(v + i, 'A', (size_t)(n - i));
+        if (hit == NULL)
+            break;
+        i = hit - v;
+        for (j = i + 1; j < n && (v[j] == 'a' || v[j] == 'q'); j++)
+            ;
+        if (j > i + 1 && j + 1 < n && v[j] == '_' && (v[j + 1] == 'A' || v[j + 1] == 'q')) {
+            if (append_int(out, i) < 0) {
+                Py_DECREF(out);
+                return NULL;
+            }
+        }
+        i = j;
+    }
+    return out;
+}
+
+/* particle_spaces(ascii_text, words) -> [position]: finditer's starts of " (?:w1|w2|...) (?=[A-Z?])" in the
+ * ASCII view (candidates._PARTICLE_BEFORE_CAPITAL): a space, one of the words (lower-case ASCII letters), a
+ * space and an ASCII capital or "?" (a non-ASCII character). A match ends before a capital, so matches never
+ * overlap and every space can be tested on its own. */
+static PyObject *particle_spaces(PyObject *self, PyObject *args) {
+    PyObject *ascii_obj, *words, *out;
+    const unsigned char *a;
+    Py_ssize_t n, i = 0, k, nw;
+    if (!PyArg_ParseTuple(args, "SO!", &ascii_obj, &PyTuple_Type, &words))
+        return NULL;
+    nw = PyTuple_GET_SIZE(words);
+    for (k = 0; k < nw; k++) {
+        if (!PyBytes_Check(PyTuple_GET_ITEM(words, k)) || PyBytes_GET_SIZE(PyTuple_GET_ITEM(words, k)) == 0) {
+            PyErr_SetString(PyExc_TypeError, "particle_spaces: words must be non-empty bytes");
+            return NULL;
+        }
+    }
+    a = (const unsigned char *)PyBytes_AS_STRING(ascii_obj);
+    n = PyBytes_GET_SIZE(ascii_obj);
+    out = PyList_New(0);
+    if (out == NULL)
+        return NULL;
+    while (i < n) {
+        const unsigned char *hit = memchr(a + i, ' ', (size_t)(n - i));
+        Py_ssize_t j;
+        if (hit == NULL)
+            break;
+        i = hit - a;
+        for (j = i + 1; j < n && a[j] >= 'a' && a[j] <= 'z'; j++)
+            ;
+        /* a[i + 1:j] is the lower-case word after the space */
+        if (j > i + 1 && j + 1 < n && a[j] == ' ' && ((a[j + 1] >= 'A' && a[j + 1] <= 'Z') || a[j + 1] == '?')) {
+            for (k = 0; k < nw; k++) {
+                PyObject *w = PyTuple_GET_ITEM(words, k);
+                if (PyBytes_GET_SIZE(w) == j - i - 1 && memcmp(PyBytes_AS_STRING(w), a + i + 1, (size_t)(j - i - 1)) == 0)
+                    break;
+            }
+            if (k < nw) {
+                if (append_int(out, i) < 0) {
+                    Py_DECREF(out);
+                    return NULL;
+                }
+            }
+        }
+        i++;
+    }
+    return out;
+}
+
+/* cap_words(text, view) -> (words, starts): the matches of Aaa+ in the word view of an ASCII text
+ * (candidates._ASCII_CAP_WORD: a capital and its run of two or more lower-case letters) as the text's words
+ * and their starts. */
+static PyObject *cap_words(PyObject *self, PyObject *args) {
+    PyObject *text, *view, *words, *starts, *o;
+    const unsigned char *v;
+    Py_ssize_t n, i = 0, j;
+    if (!PyArg_ParseTuple(args, "US", &text, &view))
+        return NULL;
+    v = (const unsigned char *)PyBytes_AS_STRING(view);
+    n = PyBytes_GET_SIZE(view);
+    if (n != PyUnicode_GET_LENGTH(text)) {
+        PyErr_SetString(PyExc_ValueError, "cap_words: the view must be as long as the text");
+        return NULL;
+    }
+    words = PyList_New(0);
+    starts = PyList_New(0);
+    if (words == NULL || starts == NULL)
+        goto fail;
+    while (i < n) {
+        const unsigned char *hit = memchr(v + i, 'A', (size_t)(n - i));
+        if (hit == NULL)
+            break;
+        i = hit - v;
+        for (j = i + 1; j < n && v[j] == 'a'; j++)
+            ;
+        if (j - i >= 3) {
+            o = PyUnicode_Substring(text, i, j);
+            if (o == NULL || PyList_Append(words, o) < 0) {
+                Py_XDECREF(o);
+                goto fail;
+            }
+            Py_DECREF(o);
+            if (append_int(starts, i) < 0)
+                goto fail;
+        }
+        i = j;
+    }
+    return Py_BuildValue("(NN)", words, starts);
+fail:
+    Py_XDECREF(words);
+    Py_XDECREF(starts);
+    return NULL;
+}
+
 /* ------------------------------------------------------------------ literal pass */
 
 /* raw_hits(matches, items_of, low_b, by_kind) -> None
@@ -756,6 +898,9 @@ static PyMethodDef methods[] = {
     {"ipv4_spans", ipv4_spans, METH_O, "candidates._ipv4_spans in C."},
     {"ipv4_rule", ipv4_rule, METH_VARARGS, "engine._fast_ipv4 (no allow lists) in C."},
     {"run_spans", run_spans, METH_VARARGS, "candidates.CandidateClass._run_spans in C."},
+    {"a_word_starts", a_word_starts, METH_O, "Starts of candidates._A_WORD in the word view."},
+    {"particle_spaces", particle_spaces, METH_VARARGS, "Starts of candidates._PARTICLE_BEFORE_CAPITAL."},
+    {"cap_words", cap_words, METH_VARARGS, "candidates._ASCII_CAP_WORD's words and starts."},
     {"raw_hits", raw_hits, METH_VARARGS, "The ASCII loop of Engine._raw_hits in C."},
     {NULL, NULL, 0, NULL}};
 

@@ -226,6 +226,8 @@ _PARTICLE_WORDS = frozenset(p.encode() for p in PARTICLES + SECOND_PARTICLES)
 # a particle between spaces before a capital or a non-ASCII character, in the ASCII view (one pass: the
 # pattern starts with a literal space)
 _PARTICLE_BEFORE_CAPITAL = re.compile(rb" (?:" + b"|".join(sorted(_PARTICLE_WORDS)) + rb") (?=[A-Z?])")
+_PARTICLE_WORD_TUPLE = tuple(sorted(_PARTICLE_WORDS))  # for the compiled scan (lower-case ASCII letters only)
+assert all(re.fullmatch(rb"[a-z]+", w) for w in _PARTICLE_WORD_TUPLE)
 
 _LAST_NAME_SPANS: tuple[str, list[tuple[int, int]]] = ("", [])
 
@@ -253,7 +255,7 @@ def _before_particles(tr: bytes, ascii_text: bytes, j: int) -> int:
     return j
 
 
-def _name_spans(regex: re.Pattern, text: str, ascii_text: bytes) -> list[tuple[int, int]]:
+def _name_spans(regex: re.Pattern, text: str, ascii_text: bytes, c=None) -> list[tuple[int, int]]:
     """Matches of the name regex (``[U](?<!\\w[U])[L]+(?: ...){1,2}\\b``), as ``finditer`` finds them. A match
     starts at a first word followed by a space and a capital (or a surname particle). In the word view
     (``_word_view``: ASCII capital -> ``A``, ASCII lower-case letter -> ``a``, space -> ``_``, anything
@@ -269,9 +271,11 @@ def _name_spans(regex: re.Pattern, text: str, ascii_text: bytes) -> list[tuple[i
 
     The regex is matched at each candidate start in order, skipping those inside the previous match, which
     gives ``finditer``'s leftmost, non-overlapping result: every start ``finditer`` could use is a
-    candidate, and the regex itself checks the look-behind and everything else."""
+    candidate, and the regex itself checks the look-behind and everything else.
+
+    ``c``: the compiled scans (``detectors._speedups``: ``a_word_starts``, ``particle_spaces``), same results."""
     tr = _word_view(ascii_text)
-    starts = [m.start() for m in _A_WORD.finditer(tr)]
+    starts = [m.start() for m in _A_WORD.finditer(tr)] if c is None else c.a_word_starts(tr)
     find = tr.find
 
     def add_with_inner_q(s: int, e: int) -> None:  # s, and every non-ASCII character of tr[s + 1:e]
@@ -282,8 +286,9 @@ def _name_spans(regex: re.Pattern, text: str, ascii_text: bytes) -> list[tuple[i
     if b"q" in tr:
         for m in _Q_WORD.finditer(tr):
             add_with_inner_q(*m.span())
-    for m in _PARTICLE_BEFORE_CAPITAL.finditer(ascii_text):
-        e = m.start()  # the space before the particle
+    particles = [m.start() for m in _PARTICLE_BEFORE_CAPITAL.finditer(ascii_text)] if c is None \
+        else c.particle_spaces(ascii_text, _PARTICLE_WORD_TUPLE)
+    for e in particles:  # the space before the particle
         add_with_inner_q(_before_particles(tr, ascii_text, e + 1), e)
     out = _leftmost_matches(regex, text, sorted(set(starts)))
     global _LAST_NAME_SPANS
@@ -460,7 +465,7 @@ def _lower_pairs(text: str) -> list[tuple[int, int]]:
 _ASCII_CAP_WORD = re.compile(rb"Aaa+")  # _CAP_WORD in the word view of an ASCII text (literal-led)
 
 
-def _lone_name_spans(regex, text: str, ascii_text: bytes) -> list[tuple[int, int]]:
+def _lone_name_spans(regex, text: str, ascii_text: bytes, c=None) -> list[tuple[int, int]]:
     """Lone given names (``Catherine is very reliable``, ``said Gladys to Logan``): the distinct capitalised
     words of the text (one C-level scan: of the word view in ASCII text, else a ``split``) are intersected
     with the lexicon (``validators._lone_names_capitalised``) as sets, and only the words in both are located. An
@@ -468,13 +473,19 @@ def _lone_name_spans(regex, text: str, ascii_text: bytes) -> list[tuple[int, int
     ``Laura Carvalho``: the full-name rule's business), not preceded by a number (``6076 Piroska u. 97``: a
     street) or by a place prefix (``St Georges``, ``Via del Campo``), not alone on the line after a line that
     ends in a number (a city in an address block), and not preceded by a capitalised word unless that is a
-    stop word (``Hi Freddy``). Same result as ``_LoneNameReference.finditer``."""
+    stop word (``Hi Freddy``). Same result as ``_LoneNameReference.finditer``. ``c``: the compiled scans
+    (``detectors._speedups.cap_words``), same results."""
     from detectors.validators import _name_lexicons
 
     if len(text) <= _LOWER_MAX and text.islower():
         # no capital anywhere (a lower-cased cell or message): given name + surname pairs instead
         return _lower_pairs(text)
-    if text.isascii():
+    if text.isascii() and c is not None:
+        words, word_starts = c.cap_words(text, _word_view(ascii_text))
+
+        def spans(ks) -> list[tuple[int, int]]:
+            return [(word_starts[k], word_starts[k] + len(words[k])) for k in ks]
+    elif text.isascii():
         # _CAP_WORD is [A-Z][a-z]{2,} here, "Aaa+" in the word view: re skips from one "Aaa" to the next
         found = list(_ASCII_CAP_WORD.finditer(_word_view(ascii_text)))
         words = [text[m.start():m.end()] for m in found]

@@ -13,7 +13,7 @@ import pytest
 from bench import corpus
 from detectors import engine as engine_mod
 from detectors import load_pack
-from detectors.candidates import CANDIDATES
+from detectors.candidates import CANDIDATES, forget
 from detectors.engine import Detection, Engine, _fast_ipv4, _mask, _normalise
 from tests.detectors.test_perf_paths import _card_texts, _ip_texts, _rows
 
@@ -217,3 +217,52 @@ def test_raw_hits_equal_the_python_loop(engines):
         n += sum(len(v) for kind in got for v in kind.values())
     assert n > 1000
 
+
+
+def _view_texts() -> list[str]:
+    """Names, particles, capitalised words and their near misses, in ASCII and with non-ASCII letters."""
+    rng = random.Random(23)
+    parts = ["Maika", "van", "de", "der", "den", "ten", "ter", "von", "Noort", "Ann", "Ab", "A", "AB", "McDo",
+             "the", "Intel", "Mac", "X", "Łukasz", "Émile", "é", "ab", "1", "?", "DE", "van2"]
+    seps = [" ", " ", " ", "  ", ", ", "\n", "-", "", "—", ".", "_"]
+    out = _mixed_texts(seed=6)
+    for _ in range(1500):
+        out.append("".join(rng.choice(parts) + rng.choice(seps) for _ in range(rng.randint(1, 14))))
+    return out
+
+
+def test_word_view_scans_equal_their_regexes():
+    from detectors import candidates as C
+
+    n_a = n_p = n_w = 0
+    for t in _view_texts():
+        a = t.encode("ascii", "replace")
+        tr = a.translate(C._WORD_TABLE)
+        want = [m.start() for m in C._A_WORD.finditer(tr)]
+        assert S.a_word_starts(tr) == want, t
+        want_p = [m.start() for m in C._PARTICLE_BEFORE_CAPITAL.finditer(a)]
+        assert S.particle_spaces(a, C._PARTICLE_WORD_TUPLE) == want_p, t
+        if t.isascii():
+            words, starts = S.cap_words(t, tr)
+            found = list(C._ASCII_CAP_WORD.finditer(tr))
+            assert words == [t[m.start():m.end()] for m in found] and starts == [m.start() for m in found], t
+            n_w += len(words)
+        n_a += len(want)
+        n_p += len(want_p)
+    assert n_a > 500 and n_p > 100 and n_w > 1000
+
+
+@pytest.mark.parametrize("name", ["name", "lone_name"])
+def test_name_passes_with_compiled_scans_equal_the_python_passes(engines, name):
+    compiled, _ = engines
+    cls = CANDIDATES[name]
+    fn = compiled._locator(cls)
+    n = 0
+    for t in _view_texts() + _unicode_variants(_mixed_texts(seed=7)):
+        a = t.encode("ascii", "replace")
+        got = fn(t, a)
+        forget()
+        assert got == cls.spans(t, a), t[:120]
+        forget()
+        n += len(got)
+    assert n > 100
