@@ -592,10 +592,10 @@ fail:
  * not in seps is searched with finditer(text, start, end + 1). */
 static PyObject *run_spans(PyObject *self, PyObject *args) {
     PyObject *text, *ascii_obj, *table_obj, *seps_obj, *finditer, *out;
-    Py_ssize_t min_len, min_core, digits_max, n, i, e;
+    Py_ssize_t min_len, min_core, digits_max, n, i, e, q;
     const unsigned char *a, *tbl, *seps;
     Py_ssize_t n_seps;
-    unsigned char member[256], sep[256];
+    unsigned char kind_of[256]; /* 0 not a member, 1 ASCII digit, 2 separator, 3 any other member */
     int c;
     if (!PyArg_ParseTuple(args, "USSnSnnO", &text, &ascii_obj, &table_obj, &min_len, &seps_obj, &min_core,
                           &digits_max, &finditer))
@@ -610,53 +610,56 @@ static PyObject *run_spans(PyObject *self, PyObject *args) {
     tbl = (const unsigned char *)PyBytes_AS_STRING(table_obj);
     seps = (const unsigned char *)PyBytes_AS_STRING(seps_obj);
     n_seps = PyBytes_GET_SIZE(seps_obj);
-    for (c = 0; c < 256; c++) {
-        member[c] = tbl[c] == '0';
-        sep[c] = 0;
-    }
+    for (c = 0; c < 256; c++)
+        kind_of[c] = tbl[c] != '0' ? 0 : (c >= '0' && c <= '9') ? 1 : 3;
     for (i = 0; i < n_seps; i++)
-        sep[seps[i]] = 1;
+        if (kind_of[seps[i]])
+            kind_of[seps[i]] = 2;
     out = PyList_New(0);
     if (out == NULL)
         return NULL;
+    /* i is always 0 or just after a non-member. A run of min_len members starting at i needs a member at
+     * i + min_len - 1 and at every position before it: looking from there backwards, the first non-member
+     * found moves i past it (most of the text is skipped min_len bytes at a time). */
     i = 0;
-    while (i < n) {
+    while (i + min_len <= n) {
         Py_ssize_t core = 0;
         int digits_only = 1;
-        if (!member[a[i]]) {
-            i++;
+        for (q = i + min_len - 1; q >= i && kind_of[a[q]]; q--)
+            ;
+        if (q >= i) {
+            i = q + 1;
             continue;
         }
-        for (e = i; e < n && member[a[e]]; e++) {
-            if (!sep[a[e]])
-                core++;
-            if (a[e] < '0' || a[e] > '9')
-                digits_only = 0;
+        for (e = i + min_len; e < n && kind_of[a[e]]; e++)
+            ;
+        for (q = i; q < e; q++) {
+            c = kind_of[a[q]];
+            core += c != 2;
+            digits_only &= c == 1;
         }
-        if (e - i >= min_len) {
-            if (digits_max && digits_only) {
-                if (e - i <= digits_max && append_span(out, i, e) < 0)
+        if (digits_max && digits_only) {
+            if (e - i <= digits_max && append_span(out, i, e) < 0)
+                goto fail;
+        } else if (core >= min_core) {
+            PyObject *it = PyObject_CallFunction(finditer, "Onn", text, i, e + 1), *m;
+            if (it == NULL)
+                goto fail;
+            while ((m = PyIter_Next(it)) != NULL) {
+                PyObject *span = PyObject_CallMethod(m, "span", NULL);
+                Py_DECREF(m);
+                if (span == NULL || PyList_Append(out, span) < 0) {
+                    Py_XDECREF(span);
+                    Py_DECREF(it);
                     goto fail;
-            } else if (core >= min_core) {
-                PyObject *it = PyObject_CallFunction(finditer, "Onn", text, i, e + 1), *m;
-                if (it == NULL)
-                    goto fail;
-                while ((m = PyIter_Next(it)) != NULL) {
-                    PyObject *span = PyObject_CallMethod(m, "span", NULL);
-                    Py_DECREF(m);
-                    if (span == NULL || PyList_Append(out, span) < 0) {
-                        Py_XDECREF(span);
-                        Py_DECREF(it);
-                        goto fail;
-                    }
-                    Py_DECREF(span);
                 }
-                Py_DECREF(it);
-                if (PyErr_Occurred())
-                    goto fail;
+                Py_DECREF(span);
             }
+            Py_DECREF(it);
+            if (PyErr_Occurred())
+                goto fail;
         }
-        i = e;
+        i = e + 1;
     }
     return out;
 fail:
@@ -905,6 +908,7 @@ static PyMethodDef methods[] = {
     {NULL, NULL, 0, NULL}};
 
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "detectors._speedups",
-                                    "Compiled per-item loops of the detector engine (optional).", -1, methods};
+                                    "Compiled per-item loops of the detector engine (optional).", -1, methods,
+                                    NULL, NULL, NULL, NULL};
 
 PyMODINIT_FUNC PyInit__speedups(void) { return PyModule_Create(&module); }
