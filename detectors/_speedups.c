@@ -264,10 +264,18 @@ static PyObject *build(PyObject *self, PyObject *args) {
         if (s > tlen)
             s = tlen;
         if (s > pos) {
-            for (i = pos; i < s; i++) {
-                if (PyUnicode_READ(kind, data, i) == '\n') {
+            if (kind == PyUnicode_1BYTE_KIND) { /* memchr from newline to newline */
+                const Py_UCS1 *t1 = (const Py_UCS1 *)data, *nl;
+                for (i = pos; i < s && (nl = memchr(t1 + i, '\n', (size_t)(s - i))) != NULL; i = line_start) {
                     line++;
-                    line_start = i + 1;
+                    line_start = nl - t1 + 1;
+                }
+            } else {
+                for (i = pos; i < s; i++) {
+                    if (PyUnicode_READ(kind, data, i) == '\n') {
+                        line++;
+                        line_start = i + 1;
+                    }
                 }
             }
             pos = s;
