@@ -56,6 +56,60 @@ static void sha256_block(uint32_t st[8], const unsigned char *p) {
     st[0] += a; st[1] += b; st[2] += c; st[3] += d; st[4] += e; st[5] += f; st[6] += g; st[7] += h;
 }
 
+/* The same block function with the x86 SHA extensions (SHA-NI), chosen at import when the CPU has them
+ * (CPUID leaf 7: SHA; leaf 1: SSSE3, SSE4.1). Rounds four at a time; the message schedule with
+ * sha256msg1 (w[t-16] + s0(w[t-15])), the word shift alignr (w[t-7]) and sha256msg2 (s1(w[t-2])). */
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <cpuid.h>
+#include <immintrin.h>
+#define HAVE_SHANI_CODE 1
+
+__attribute__((target("sha,ssse3,sse4.1"))) static void sha256_block_shani(uint32_t st[8], const unsigned char *p) {
+    const __m128i bswap = _mm_set_epi64x(0x0c0d0e0f08090a0bULL, 0x0405060700010203ULL);
+    __m128i s0, s1, tmp, msg, abef, cdgh, w[4];
+    int i;
+    tmp = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)&st[0]), 0xB1); /* CDAB */
+    s1 = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)&st[4]), 0x1B);  /* EFGH */
+    s0 = _mm_alignr_epi8(tmp, s1, 8);                                         /* ABEF */
+    s1 = _mm_blend_epi16(s1, tmp, 0xF0);                                      /* CDGH */
+    abef = s0;
+    cdgh = s1;
+    for (i = 0; i < 16; i++) {
+        __m128i wi;
+        if (i < 4) {
+            wi = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(p + 16 * i)), bswap);
+        } else {
+            wi = _mm_sha256msg1_epu32(w[i & 3], w[(i + 1) & 3]);                 /* W[i-4], W[i-3] */
+            wi = _mm_add_epi32(wi, _mm_alignr_epi8(w[(i + 3) & 3], w[(i + 2) & 3], 4)); /* W[i-1], W[i-2] */
+            wi = _mm_sha256msg2_epu32(wi, w[(i + 3) & 3]);
+        }
+        w[i & 3] = wi;
+        msg = _mm_add_epi32(wi, _mm_loadu_si128((const __m128i *)&K256[4 * i]));
+        s1 = _mm_sha256rnds2_epu32(s1, s0, msg);
+        s0 = _mm_sha256rnds2_epu32(s0, s1, _mm_shuffle_epi32(msg, 0x0E));
+    }
+    s0 = _mm_add_epi32(s0, abef);
+    s1 = _mm_add_epi32(s1, cdgh);
+    tmp = _mm_shuffle_epi32(s0, 0x1B);        /* FEBA */
+    s1 = _mm_shuffle_epi32(s1, 0xB1);         /* DCHG */
+    s0 = _mm_blend_epi16(tmp, s1, 0xF0);      /* DCBA */
+    s1 = _mm_alignr_epi8(s1, tmp, 8);         /* HGFE */
+    _mm_storeu_si128((__m128i *)&st[0], s0);
+    _mm_storeu_si128((__m128i *)&st[4], s1);
+}
+
+static int cpu_has_shani(void) {
+    unsigned int a, b, c, d;
+    if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & (1u << 9)) || !(c & (1u << 19)))
+        return 0;
+    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d))
+        return 0;
+    return (b >> 29) & 1;
+}
+#endif
+
+static void (*sha256_compress)(uint32_t st[8], const unsigned char *p) = sha256_block;
+
 /* The digest of (64 bytes already in `mid`) + data. */
 static void sha256_after_block(const uint32_t mid[8], const unsigned char *data, Py_ssize_t len,
                                unsigned char out[32]) {
@@ -66,7 +120,7 @@ static void sha256_after_block(const uint32_t mid[8], const unsigned char *data,
     int i;
     memcpy(st, mid, sizeof st);
     while (len >= 64) {
-        sha256_block(st, data);
+        sha256_compress(st, data);
         data += 64;
         len -= 64;
     }
@@ -77,9 +131,9 @@ static void sha256_after_block(const uint32_t mid[8], const unsigned char *data,
     memset(tail + rest + 1, 0, (size_t)(pad - rest - 1));
     for (i = 0; i < 8; i++)
         tail[pad - 1 - i] = (unsigned char)(bits >> (8 * i));
-    sha256_block(st, tail);
+    sha256_compress(st, tail);
     if (pad == 128)
-        sha256_block(st, tail + 64);
+        sha256_compress(st, tail + 64);
     for (i = 0; i < 8; i++) {
         out[4 * i] = (unsigned char)(st[i] >> 24);
         out[4 * i + 1] = (unsigned char)(st[i] >> 16);
@@ -106,7 +160,7 @@ static PyObject *hmac_midstates(PyObject *self, PyObject *arg) {
         for (i = 0; i < 64; i++)
             pad[i] = (unsigned char)key[i] ^ (j ? 0x5c : 0x36);
         memcpy(st, IV256, sizeof st);
-        sha256_block(st, pad);
+        sha256_compress(st, pad);
         for (i = 0; i < 8; i++) {
             out[32 * j + 4 * i] = (unsigned char)(st[i] >> 24);
             out[32 * j + 4 * i + 1] = (unsigned char)(st[i] >> 16);
@@ -903,7 +957,35 @@ static PyObject *raw_hits(PyObject *self, PyObject *args) {
 
 /* ------------------------------------------------------------------ module */
 
+/* sha_impl(name=None) -> str: the SHA-256 block function in use ("shani" or "portable"); with a name, switch
+ * to it first (tests run both; "shani" only where the CPU has it). */
+static PyObject *sha_impl(PyObject *self, PyObject *args) {
+    const char *name = NULL;
+    if (!PyArg_ParseTuple(args, "|z", &name))
+        return NULL;
+    if (name != NULL) {
+        if (strcmp(name, "portable") == 0) {
+            sha256_compress = sha256_block;
+        }
+#ifdef HAVE_SHANI_CODE
+        else if (strcmp(name, "shani") == 0 && cpu_has_shani()) {
+            sha256_compress = sha256_block_shani;
+        }
+#endif
+        else {
+            PyErr_Format(PyExc_ValueError, "sha_impl: %s is not available here", name);
+            return NULL;
+        }
+    }
+#ifdef HAVE_SHANI_CODE
+    if (sha256_compress == sha256_block_shani)
+        return PyUnicode_FromString("shani");
+#endif
+    return PyUnicode_FromString("portable");
+}
+
 static PyMethodDef methods[] = {
+    {"sha_impl", sha_impl, METH_VARARGS, "The SHA-256 block function in use; switch with a name."},
     {"hmac_midstates", hmac_midstates, METH_O, "SHA-256 states after the HMAC key pads of a 64-byte key."},
     {"build", build, METH_VARARGS, "Engine._build in C."},
     {"ipv4_spans", ipv4_spans, METH_O, "candidates._ipv4_spans in C."},
@@ -919,4 +1001,10 @@ static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "detectors._speedups"
                                     "Compiled per-item loops of the detector engine (optional).", -1, methods,
                                     NULL, NULL, NULL, NULL};
 
-PyMODINIT_FUNC PyInit__speedups(void) { return PyModule_Create(&module); }
+PyMODINIT_FUNC PyInit__speedups(void) {
+#ifdef HAVE_SHANI_CODE
+    if (cpu_has_shani())
+        sha256_compress = sha256_block_shani;
+#endif
+    return PyModule_Create(&module);
+}

@@ -99,8 +99,21 @@ def _python_build(eng: Engine, text: str, dets: list[tuple]) -> list[Detection]:
         eng._c = c
 
 
+@pytest.fixture(params=["portable", "shani"])
+def sha_impl(request):
+    """Each SHA-256 block function of the extension in turn (the SHA-NI one where the CPU has it)."""
+    before = S.sha_impl()
+    try:
+        S.sha_impl(request.param)
+    except ValueError:
+        pytest.skip(f"{request.param} SHA-256 is not available on this CPU")
+    yield request.param
+    S.sha_impl(before)
+
+
 @pytest.mark.parametrize("key", [b"", b"k", b"x" * 64, b"y" * 65, b"z" * 200])
-def test_build_equals_the_python_build_and_hmac(key):
+def test_build_equals_the_python_build_and_hmac(key, sha_impl):
+    assert S.sha_impl() == sha_impl
     eng = Engine(load_pack(selector="NONE"), key)
     rng = random.Random(len(key))
     alphabet = "ab Z09-._\n\té٣𝟘\ud800"
