@@ -10,8 +10,8 @@
  *   ipv4_spans      candidates._ipv4_spans: matches of (?<![\d.])\d{1,3}(?:\.\d{1,3}){3}(?!\.?\d)
  *   ipv4_rule       engine._fast_ipv4 without allow lists: the IP_ADDRESS rule at ipv4 candidates
  *   run_spans       candidates.CandidateClass._run_spans: runs of digits and separators (card numbers)
- *   a_word_starts, particle_spaces, cap_words
- *                   the scans of the word view behind the name and lone-name candidate passes
+ *   a_word_starts, particle_spaces, cap_words, iban_starts
+ *                   the scans of the word view behind the name, lone-name and IBAN candidate passes
  *   raw_hits        engine.Engine._raw_hits' loop over the ahocorasick-rs matches of an ASCII text
  */
 #define PY_SSIZE_T_CLEAN
@@ -765,15 +765,33 @@ static PyObject *a_word_starts(PyObject *self, PyObject *view) {
     return out;
 }
 
-/* particle_spaces(ascii_text, words) -> [position]: finditer's starts of " (?:w1|w2|...) (?=[A-Z?])" in the
- * ASCII view (candidates._PARTICLE_BEFORE_CAPITAL): a space, one of the words (lower-case ASCII letters), a
- * space and an ASCII capital or "?" (a non-ASCII character). A match ends before a capital, so matches never
- * overlap and every space can be tested on its own. */
+/* particle_spaces(ascii_text, view, words) -> [position]: finditer's starts of " (?:w1|w2|...) (?=[A-Z?])" in
+ * the ASCII view (candidates._PARTICLE_BEFORE_CAPITAL): a space, one of the words (lower-case ASCII letters), a
+ * space and an ASCII capital or "?" (a non-ASCII character; "A" / "q" in the word view). Every match ends
+ * right before such a character, which is rarer than a space: from each one (memchr on the word view, one pass
+ * for "A", one for "q"), the word before it is read backwards. A match ends before a capital, so matches never
+ * overlap; each capital gives at most one, in order. */
+static int particle_before(const unsigned char *a, Py_ssize_t c, PyObject *words, PyObject *out) {
+    Py_ssize_t w0, k, nw = PyTuple_GET_SIZE(words);
+    if (c < 3 || a[c - 1] != ' ')
+        return 0;
+    for (w0 = c - 1; w0 > 0 && a[w0 - 1] >= 'a' && a[w0 - 1] <= 'z'; w0--)
+        ;
+    if (w0 == c - 1 || w0 == 0 || a[w0 - 1] != ' ')
+        return 0;
+    for (k = 0; k < nw; k++) {
+        PyObject *w = PyTuple_GET_ITEM(words, k);
+        if (PyBytes_GET_SIZE(w) == c - 1 - w0 && memcmp(PyBytes_AS_STRING(w), a + w0, (size_t)(c - 1 - w0)) == 0)
+            return append_int(out, w0 - 1);
+    }
+    return 0;
+}
+
 static PyObject *particle_spaces(PyObject *self, PyObject *args) {
-    PyObject *ascii_obj, *words, *out;
-    const unsigned char *a;
-    Py_ssize_t n, i = 0, k, nw;
-    if (!PyArg_ParseTuple(args, "SO!", &ascii_obj, &PyTuple_Type, &words))
+    PyObject *ascii_obj, *view_obj, *words, *out;
+    const unsigned char *a, *v, *ha, *hq;
+    Py_ssize_t n, k, nw, ia = 0, iq = 0;
+    if (!PyArg_ParseTuple(args, "SSO!", &ascii_obj, &view_obj, &PyTuple_Type, &words))
         return NULL;
     nw = PyTuple_GET_SIZE(words);
     for (k = 0; k < nw; k++) {
@@ -783,30 +801,71 @@ static PyObject *particle_spaces(PyObject *self, PyObject *args) {
         }
     }
     a = (const unsigned char *)PyBytes_AS_STRING(ascii_obj);
+    v = (const unsigned char *)PyBytes_AS_STRING(view_obj);
     n = PyBytes_GET_SIZE(ascii_obj);
+    if (PyBytes_GET_SIZE(view_obj) != n) {
+        PyErr_SetString(PyExc_ValueError, "particle_spaces: the word view must be as long as the ASCII text");
+        return NULL;
+    }
     out = PyList_New(0);
     if (out == NULL)
         return NULL;
-    while (i < n) {
-        const unsigned char *hit = memchr(a + i, ' ', (size_t)(n - i));
-        Py_ssize_t j;
-        if (hit == NULL)
+    /* the next "A" and the next "q", taken in order */
+    ha = n ? memchr(v, 'A', (size_t)n) : NULL;
+    hq = n ? memchr(v, 'q', (size_t)n) : NULL;
+    while (ha != NULL || hq != NULL) {
+        Py_ssize_t c;
+        if (hq == NULL || (ha != NULL && ha < hq)) {
+            c = ha - v;
+            ia = c + 1;
+            ha = ia < n ? memchr(v + ia, 'A', (size_t)(n - ia)) : NULL;
+        } else {
+            c = hq - v;
+            iq = c + 1;
+            hq = iq < n ? memchr(v + iq, 'q', (size_t)(n - iq)) : NULL;
+        }
+        if (particle_before(a, c, words, out) < 0) {
+            Py_DECREF(out);
+            return NULL;
+        }
+    }
+    return out;
+}
+
+/* iban_starts(view) -> [start]: the starts of AA[0q][0q](?=(?:_?[A0]){10}) in the word view
+ * (candidates._IBAN_START): two capitals, two digits (or non-ASCII characters), then ten capitals or digits,
+ * each after at most one space. The hits are four characters long and a hit cannot start inside another, so
+ * every position is tested on its own. */
+static PyObject *iban_starts(PyObject *self, PyObject *view) {
+    const unsigned char *v, *hit;
+    Py_ssize_t n, i = 0, j;
+    int k;
+    PyObject *out;
+    if (!PyBytes_Check(view)) {
+        PyErr_SetString(PyExc_TypeError, "iban_starts: bytes expected");
+        return NULL;
+    }
+    v = (const unsigned char *)PyBytes_AS_STRING(view);
+    n = PyBytes_GET_SIZE(view);
+    out = PyList_New(0);
+    if (out == NULL)
+        return NULL;
+    while (i + 14 <= n && (hit = memchr(v + i, 'A', (size_t)(n - i))) != NULL) {
+        i = hit - v;
+        if (i + 14 > n)
             break;
-        i = hit - a;
-        for (j = i + 1; j < n && a[j] >= 'a' && a[j] <= 'z'; j++)
-            ;
-        /* a[i + 1:j] is the lower-case word after the space */
-        if (j > i + 1 && j + 1 < n && a[j] == ' ' && ((a[j + 1] >= 'A' && a[j + 1] <= 'Z') || a[j + 1] == '?')) {
-            for (k = 0; k < nw; k++) {
-                PyObject *w = PyTuple_GET_ITEM(words, k);
-                if (PyBytes_GET_SIZE(w) == j - i - 1 && memcmp(PyBytes_AS_STRING(w), a + i + 1, (size_t)(j - i - 1)) == 0)
+        if (v[i + 1] == 'A' && (v[i + 2] == '0' || v[i + 2] == 'q') && (v[i + 3] == '0' || v[i + 3] == 'q')) {
+            for (j = i + 4, k = 0; k < 10; k++) {
+                if (j < n && v[j] == '_')
+                    j++;
+                if (j < n && (v[j] == 'A' || v[j] == '0'))
+                    j++;
+                else
                     break;
             }
-            if (k < nw) {
-                if (append_int(out, i) < 0) {
-                    Py_DECREF(out);
-                    return NULL;
-                }
+            if (k == 10 && append_int(out, i) < 0) {
+                Py_DECREF(out);
+                return NULL;
             }
         }
         i++;
@@ -992,6 +1051,7 @@ static PyMethodDef methods[] = {
     {"ipv4_rule", ipv4_rule, METH_VARARGS, "engine._fast_ipv4 (no allow lists) in C."},
     {"run_spans", run_spans, METH_VARARGS, "candidates.CandidateClass._run_spans in C."},
     {"a_word_starts", a_word_starts, METH_O, "Starts of candidates._A_WORD in the word view."},
+    {"iban_starts", iban_starts, METH_O, "Starts of candidates._IBAN_START in the word view."},
     {"particle_spaces", particle_spaces, METH_VARARGS, "Starts of candidates._PARTICLE_BEFORE_CAPITAL."},
     {"cap_words", cap_words, METH_VARARGS, "candidates._ASCII_CAP_WORD's words and starts."},
     {"raw_hits", raw_hits, METH_VARARGS, "The ASCII loop of Engine._raw_hits in C."},

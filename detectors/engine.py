@@ -612,13 +612,13 @@ class Engine:
 
     def _locator(self, cls):
         """``cls.spans``, or its compiled equivalent (``_speedups.ipv4_spans`` for the ipv4 class,
-        ``_speedups.run_spans`` for the runs of digits and separators, the name passes with their compiled scans)."""
+        ``_speedups.run_spans`` for the runs of digits and separators, the name and IBAN passes with their compiled scans)."""
         if self._c is None:
             return cls.spans
         if cls.name == "ipv4":
             ipv4_spans = self._c.ipv4_spans
             return lambda text, _ascii_text: ipv4_spans(text)
-        if cls.name in ("name", "lone_name"):  # their scans of the word view
+        if cls.name in ("name", "lone_name", "iban"):  # their scans of the word view
             locate, regex_, c = cls.locate, cls.regex, self._c
             return lambda text, ascii_text: locate(regex_, text, ascii_text, c)
         if cls.min_len and cls.locate is None:  # runs of digits and separators

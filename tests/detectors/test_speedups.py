@@ -236,7 +236,8 @@ def _view_texts() -> list[str]:
     """Names, particles, capitalised words and their near misses, in ASCII and with non-ASCII letters."""
     rng = random.Random(23)
     parts = ["Maika", "van", "de", "der", "den", "ten", "ter", "von", "Noort", "Ann", "Ab", "A", "AB", "McDo",
-             "the", "Intel", "Mac", "X", "Łukasz", "Émile", "é", "ab", "1", "?", "DE", "van2"]
+             "the", "Intel", "Mac", "X", "Łukasz", "Émile", "é", "ab", "1", "?", "DE", "van2", "DE89", "3704",
+             "0044", "0532", "0130", "00", "GB82WEST12345698765432", "NL91ABNA0417164300", "٣"]
     seps = [" ", " ", " ", "  ", ", ", "\n", "-", "", "—", ".", "_"]
     out = _mixed_texts(seed=6)
     for _ in range(1500):
@@ -247,14 +248,17 @@ def _view_texts() -> list[str]:
 def test_word_view_scans_equal_their_regexes():
     from detectors import candidates as C
 
-    n_a = n_p = n_w = 0
+    n_a = n_p = n_w = n_i = 0
     for t in _view_texts():
         a = t.encode("ascii", "replace")
         tr = a.translate(C._WORD_TABLE)
         want = [m.start() for m in C._A_WORD.finditer(tr)]
         assert S.a_word_starts(tr) == want, t
         want_p = [m.start() for m in C._PARTICLE_BEFORE_CAPITAL.finditer(a)]
-        assert S.particle_spaces(a, C._PARTICLE_WORD_TUPLE) == want_p, t
+        assert S.particle_spaces(a, tr, C._PARTICLE_WORD_TUPLE) == want_p, t
+        want_i = [m.start() for m in C._IBAN_START.finditer(tr)]
+        assert S.iban_starts(tr) == want_i, t
+        n_i += len(want_i)
         if t.isascii():
             words, starts = S.cap_words(t, tr)
             found = list(C._ASCII_CAP_WORD.finditer(tr))
@@ -262,11 +266,11 @@ def test_word_view_scans_equal_their_regexes():
             n_w += len(words)
         n_a += len(want)
         n_p += len(want_p)
-    assert n_a > 500 and n_p > 100 and n_w > 1000
+    assert n_a > 500 and n_p > 100 and n_w > 1000 and n_i > 100
 
 
-@pytest.mark.parametrize("name", ["name", "lone_name"])
-def test_name_passes_with_compiled_scans_equal_the_python_passes(engines, name):
+@pytest.mark.parametrize("name", ["name", "lone_name", "iban"])
+def test_word_view_passes_with_compiled_scans_equal_the_python_passes(engines, name):
     compiled, _ = engines
     cls = CANDIDATES[name]
     fn = compiled._locator(cls)
