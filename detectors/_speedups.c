@@ -731,6 +731,17 @@ fail:
 
 /* ------------------------------------------------------------------ person names (the word view) */
 
+/* The bytes of a word view and a new empty list for the results (NULL with an exception if view is not bytes). */
+static PyObject *view_and_list(PyObject *view, const char *fn, const unsigned char **v, Py_ssize_t *n) {
+    if (!PyBytes_Check(view)) {
+        PyErr_Format(PyExc_TypeError, "%s: bytes expected", fn);
+        return NULL;
+    }
+    *v = (const unsigned char *)PyBytes_AS_STRING(view);
+    *n = PyBytes_GET_SIZE(view);
+    return PyList_New(0);
+}
+
 /* a_word_starts(view) -> [start]: finditer's starts of A[aq]+(?=_[Aq]) in the word view (candidates._A_WORD):
  * a capital, its maximal run of lower-case / non-ASCII letters, a space and a capital or non-ASCII letter. No
  * position inside the run can start a match, so a failed attempt resumes after the run. */
@@ -738,13 +749,7 @@ static PyObject *a_word_starts(PyObject *self, PyObject *view) {
     const unsigned char *v;
     Py_ssize_t n, i = 0, j;
     PyObject *out;
-    if (!PyBytes_Check(view)) {
-        PyErr_SetString(PyExc_TypeError, "a_word_starts: bytes expected");
-        return NULL;
-    }
-    v = (const unsigned char *)PyBytes_AS_STRING(view);
-    n = PyBytes_GET_SIZE(view);
-    out = PyList_New(0);
+    out = view_and_list(view, "a_word_starts", &v, &n);
     if (out == NULL)
         return NULL;
     while (i < n) {
@@ -841,13 +846,7 @@ static PyObject *iban_starts(PyObject *self, PyObject *view) {
     Py_ssize_t n, i = 0, j;
     int k;
     PyObject *out;
-    if (!PyBytes_Check(view)) {
-        PyErr_SetString(PyExc_TypeError, "iban_starts: bytes expected");
-        return NULL;
-    }
-    v = (const unsigned char *)PyBytes_AS_STRING(view);
-    n = PyBytes_GET_SIZE(view);
-    out = PyList_New(0);
+    out = view_and_list(view, "iban_starts", &v, &n);
     if (out == NULL)
         return NULL;
     while (i + 14 <= n && (hit = memchr(v + i, 'A', (size_t)(n - i))) != NULL) {

@@ -612,7 +612,8 @@ class Engine:
 
     def _locator(self, cls):
         """``cls.spans``, or its compiled equivalent (``_speedups.ipv4_spans`` for the ipv4 class,
-        ``_speedups.run_spans`` for the runs of digits and separators, the name and IBAN passes with their compiled scans)."""
+        ``_speedups.run_spans`` for the runs of digits and separators, the name and IBAN passes with their
+        compiled scans)."""
         if self._c is None:
             return cls.spans
         if cls.name == "ipv4":
