@@ -9,6 +9,7 @@
  *   build           engine.Engine._build: line, column, masked excerpt, keyed hash, Detection objects
  *   ipv4_spans      candidates._ipv4_spans: matches of (?<![\d.])\d{1,3}(?:\.\d{1,3}){3}(?!\.?\d)
  *   ipv4_rule       engine._fast_ipv4 without allow lists: the IP_ADDRESS rule at ipv4 candidates
+ *   card_rule       engine._fast_card_digits without allow lists: the card number rule at card_digits candidates
  *   run_spans       candidates.CandidateClass._run_spans: runs of digits and separators (card numbers)
  *   a_word_starts, particle_spaces, cap_words, iban_starts
  *                   the scans of the word view behind the name, lone-name and IBAN candidate passes
@@ -518,6 +519,23 @@ static PyObject *ipv4_spans(PyObject *self, PyObject *text) {
     return out;
 }
 
+/* The (start, end) of a candidate span inside a text of n characters (-1 with an exception otherwise). */
+static int candidate_span(PyObject *sp, Py_ssize_t n, const char *fn, Py_ssize_t *s, Py_ssize_t *e) {
+    if (!PyTuple_Check(sp) || PyTuple_GET_SIZE(sp) != 2) {
+        PyErr_Format(PyExc_TypeError, "%s: a candidate is not a (start, end) tuple", fn);
+        return -1;
+    }
+    *s = PyLong_AsSsize_t(PyTuple_GET_ITEM(sp, 0));
+    *e = PyLong_AsSsize_t(PyTuple_GET_ITEM(sp, 1));
+    if ((*s == -1 || *e == -1) && PyErr_Occurred())
+        return -1;
+    if (*s < 0 || *e > n || *s >= *e) {
+        PyErr_Format(PyExc_ValueError, "%s: a candidate lies outside the text", fn);
+        return -1;
+    }
+    return 0;
+}
+
 /* An octet 0-255 written without a leading zero (str(i) for i in range(256)). */
 static int octet_ok(const Py_UCS1 *p, Py_ssize_t len) {
     int v = 0;
@@ -558,18 +576,8 @@ static PyObject *ipv4_rule(PyObject *self, PyObject *args) {
         int ascii = 1;
         Py_UCS4 c;
         const Py_UCS1 *v;
-        if (!PyTuple_Check(sp) || PyTuple_GET_SIZE(sp) != 2) {
-            PyErr_SetString(PyExc_TypeError, "ipv4_rule: a candidate is not a (start, end) tuple");
+        if (candidate_span(sp, n, "ipv4_rule", &s, &e) < 0)
             goto fail;
-        }
-        s = PyLong_AsSsize_t(PyTuple_GET_ITEM(sp, 0));
-        e = PyLong_AsSsize_t(PyTuple_GET_ITEM(sp, 1));
-        if ((s == -1 || e == -1) && PyErr_Occurred())
-            goto fail;
-        if (s < 0 || e > n || s >= e) {
-            PyErr_SetString(PyExc_ValueError, "ipv4_rule: a candidate lies outside the text");
-            goto fail;
-        }
         /* ctx = text[s - 1 if s else 0:e + 2] must be ASCII */
         lo = s ? s - 1 : 0;
         hi = e + 2 < n ? e + 2 : n;
@@ -642,6 +650,91 @@ static PyObject *ipv4_rule(PyObject *self, PyObject *args) {
 fail:
     Py_DECREF(slow);
     return NULL;
+}
+
+/* Card brands at the start of a number: 4|5[0-5]|2[2-7]|3[04-9]|6(?:011|2|4[4-9]|5) (engine._CARD_BRAND). */
+static int card_brand(const Py_UCS1 *t, Py_ssize_t s, Py_ssize_t n) {
+    Py_UCS1 a = t[s], b = s + 1 < n ? t[s + 1] : 0;
+    switch (a) {
+    case '4':
+        return 1;
+    case '5':
+        return b >= '0' && b <= '5';
+    case '2':
+        return b >= '2' && b <= '7';
+    case '3':
+        return b == '0' || (b >= '4' && b <= '9');
+    case '6':
+        if (b == '2' || b == '5')
+            return 1;
+        if (b == '4')
+            return s + 2 < n && t[s + 2] >= '4' && t[s + 2] <= '9';
+        return b == '0' && s + 3 < n && t[s + 2] == '1' && t[s + 3] == '1';
+    default:
+        return 0;
+    }
+}
+
+static inline int is_ascii_digit(Py_UCS1 c) { return c >= '0' && c <= '9'; }
+
+/* card_rule(text, cands, priority, confidence, index, valid, found) -> bool
+ *
+ * = engine._fast_card_digits for an ASCII text, a rule without allow values and a pack without allow lists: the
+ * candidate's neighbours, the brand, then valid(value) (the rule's validators, in Python); appends (priority,
+ * confidence, start, end, index, value) to found. False, with found untouched, when the text is not ASCII (the
+ * caller runs the Python code, which looks at each candidate's surroundings). */
+static PyObject *card_rule(PyObject *self, PyObject *args) {
+    PyObject *text, *cands, *priority, *conf, *idx, *valid, *found;
+    Py_ssize_t n, k, nc;
+    const Py_UCS1 *t;
+    if (!PyArg_ParseTuple(args, "UO!OOOOO!", &text, &PyList_Type, &cands, &priority, &conf, &idx, &valid,
+                          &PyList_Type, &found))
+        return NULL;
+    if (!PyUnicode_IS_ASCII(text))
+        Py_RETURN_FALSE;
+    n = PyUnicode_GET_LENGTH(text);
+    t = PyUnicode_1BYTE_DATA(text);
+    nc = PyList_GET_SIZE(cands);
+    for (k = 0; k < nc; k++) {
+        PyObject *sp = PyList_GET_ITEM(cands, k), *value, *ok, *row;
+        Py_ssize_t s, e;
+        int truth;
+        Py_UCS1 c;
+        if (candidate_span(sp, n, "card_rule", &s, &e) < 0)
+            return NULL;
+        if (s) {
+            c = t[s - 1];
+            if (ascii_alnum(c) || c == '_' || c == '-' || (c == ' ' && s > 1 && is_ascii_digit(t[s - 2])))
+                continue;
+        }
+        if (e + 1 < n && (t[e] == ' ' || t[e] == '-') && is_ascii_digit(t[e + 1]))
+            continue;
+        if (!card_brand(t, s, n))
+            continue;
+        value = PyUnicode_Substring(text, s, e);
+        if (value == NULL)
+            return NULL;
+        ok = PyObject_CallOneArg(valid, value);
+        if (ok == NULL) {
+            Py_DECREF(value);
+            return NULL;
+        }
+        truth = PyObject_IsTrue(ok);
+        Py_DECREF(ok);
+        if (truth <= 0) {
+            Py_DECREF(value);
+            if (truth < 0)
+                return NULL;
+            continue;
+        }
+        row = Py_BuildValue("(OOnnON)", priority, conf, s, e, idx, value);
+        if (row == NULL || PyList_Append(found, row) < 0) {
+            Py_XDECREF(row);
+            return NULL;
+        }
+        Py_DECREF(row);
+    }
+    Py_RETURN_TRUE;
 }
 
 /* ------------------------------------------------------------------ runs of digits and separators */
@@ -1047,6 +1140,7 @@ static PyMethodDef methods[] = {
     {"hmac_midstates", hmac_midstates, METH_O, "SHA-256 states after the HMAC key pads of a 64-byte key."},
     {"build", build, METH_VARARGS, "Engine._build in C."},
     {"ipv4_spans", ipv4_spans, METH_O, "candidates._ipv4_spans in C."},
+    {"card_rule", card_rule, METH_VARARGS, "engine._fast_card_digits (no allow lists) in C."},
     {"ipv4_rule", ipv4_rule, METH_VARARGS, "engine._fast_ipv4 (no allow lists) in C."},
     {"run_spans", run_spans, METH_VARARGS, "candidates.CandidateClass._run_spans in C."},
     {"a_word_starts", a_word_starts, METH_O, "Starts of candidates._A_WORD in the word view."},

@@ -1286,11 +1286,13 @@ def _fast_card_digits(eng: Engine, cr: _CRule, text: str, cands, found: list, ti
     look-behind rejects, so a match can only start at a candidate's start; it then spans exactly the
     candidate (a shorter or longer one would be followed by ``[ -]?\d``) when the candidate is not followed
     by ``[ -]\d``. Then the ``card_number`` validator as usual."""
-    n = len(text)
-    brand = _CARD_BRAND.match
     valid = cr.valid
     priority, conf, idx = cr.priority, cr.conf_kw, cr.idx
     check_allow = bool(cr.allow_values or eng._allow_text or eng._allow_regex)
+    if eng._c is not None and not check_allow and eng._c.card_rule(text, cands, priority, conf, idx, valid, found):
+        return  # ASCII text: done in C (the same checks; the validators still run here, in Python)
+    n = len(text)
+    brand = _CARD_BRAND.match
     slow = []
     for s, e in cands:
         ctx = text[s - 2 if s > 1 else 0:e + 2]

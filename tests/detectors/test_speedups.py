@@ -14,7 +14,7 @@ from bench import corpus
 from detectors import engine as engine_mod
 from detectors import load_pack
 from detectors.candidates import CANDIDATES, forget
-from detectors.engine import Detection, Engine, _fast_ipv4, _mask, _normalise
+from detectors.engine import Detection, Engine, _fast_card_digits, _fast_ipv4, _mask, _normalise
 from tests.detectors.test_perf_paths import _card_texts, _ip_texts, _rows
 
 KEY = b"speedups-key"
@@ -160,6 +160,10 @@ def test_build_rejects_malformed_detections_without_crashing():
         eng._build("abc", [(0, 1, "T", "C", 1.0, b"a", 0, "none", 0)])
     with pytest.raises(ValueError):
         S.hmac_midstates(b"short")
+    with pytest.raises(ValueError, match="outside the text"):
+        S.ipv4_rule("10.1.2.3", [(0, 99)], 1, 1.0, 0, [])
+    with pytest.raises(TypeError, match="not a .start, end. tuple"):
+        S.card_rule("4539104332181967", [(0,)], 1, 1.0, 0, bool, [])
 
 
 # ------------------------------------------------------------------ candidate passes and the IPv4 rule
@@ -202,21 +206,32 @@ def test_ipv4_spans_equal_the_regex_in_every_string_kind():
     assert n > 5000
 
 
-def test_ipv4_rule_equals_the_python_fast_path(engines):
+@pytest.mark.parametrize("rule_id, cls_name, fast, texts", [
+    ("IP_ADDRESS", "ipv4", _fast_ipv4, _ip_texts),
+    ("CREDIT_CARD_NUMBER_(NO_KEYWORD)", "card_digits", _fast_card_digits, _card_texts),
+], ids=["ipv4_rule", "card_rule"])
+def test_compiled_rule_fast_paths_equal_the_python_fast_paths(engines, rule_id, cls_name, fast, texts):
     compiled, python = engines
-    idx = next(cr.idx for cr in compiled.rules if cr.id == "IP_ADDRESS")
-    cls = CANDIDATES["ipv4"]
+    idx = next(cr.idx for cr in compiled.rules if cr.id == rule_id)
+    cls = CANDIDATES[cls_name]
     n = 0
-    for t in _ip_texts() + _unicode_variants(_ip_texts()[:500]):
+    for t in texts() + _unicode_variants(texts()[:500]):
         cands = cls.spans(t, t.encode("ascii", "replace"))
         if not cands:
             continue
         got, want = [], []
-        _fast_ipv4(compiled, compiled.rules[idx], t, cands, got, Counter())
-        _fast_ipv4(python, python.rules[idx], t, cands, want, Counter())
+        fast(compiled, compiled.rules[idx], t, cands, got, Counter())
+        fast(python, python.rules[idx], t, cands, want, Counter())
         assert sorted(got) == sorted(want), t
         n += len(got)
     assert n > 400
+
+
+def test_card_rule_leaves_text_beyond_ascii_to_python():
+    valid = Engine(load_pack(selector="ALL"), KEY, compiled=False).rules[0].valid
+    found: list = []
+    assert S.card_rule("é 4539104332181967", [(2, 18)], 1, 1.0, 0, valid, found) is False
+    assert found == []
 
 
 def test_raw_hits_equal_the_python_loop(engines):
