@@ -677,17 +677,18 @@ static int card_brand(const Py_UCS1 *t, Py_ssize_t s, Py_ssize_t n) {
 
 static inline int is_ascii_digit(Py_UCS1 c) { return c >= '0' && c <= '9'; }
 
-/* card_rule(text, cands, priority, confidence, index, valid, found) -> bool
+/* card_rule(text, cands, priority, confidence, index, valid, accept, found) -> bool
  *
- * = engine._fast_card_digits for an ASCII text, a rule without allow values and a pack without allow lists: the
- * candidate's neighbours, the brand, then valid(value) (the rule's validators, in Python); appends (priority,
- * confidence, start, end, index, value) to found. False, with found untouched, when the text is not ASCII (the
- * caller runs the Python code, which looks at each candidate's surroundings). */
+ * = engine._fast_card_digits for an ASCII text: the candidate's neighbours, the brand, then valid(value) (the
+ * rule's validators, in Python) and accept(value) (its allow values and the pack's allow lists, in Python; None:
+ * there are none); appends (priority, confidence, start, end, index, value) to found. False, with found
+ * untouched, when the text is not ASCII (the caller runs the Python code, which looks at each candidate's
+ * surroundings). */
 static PyObject *card_rule(PyObject *self, PyObject *args) {
-    PyObject *text, *cands, *priority, *conf, *idx, *valid, *found;
+    PyObject *text, *cands, *priority, *conf, *idx, *valid, *accept, *found;
     Py_ssize_t n, k, nc;
     const Py_UCS1 *t;
-    if (!PyArg_ParseTuple(args, "UO!OOOOO!", &text, &PyList_Type, &cands, &priority, &conf, &idx, &valid,
+    if (!PyArg_ParseTuple(args, "UO!OOOOOO!", &text, &PyList_Type, &cands, &priority, &conf, &idx, &valid, &accept,
                           &PyList_Type, &found))
         return NULL;
     if (!PyUnicode_IS_ASCII(text))
@@ -721,6 +722,15 @@ static PyObject *card_rule(PyObject *self, PyObject *args) {
         }
         truth = PyObject_IsTrue(ok);
         Py_DECREF(ok);
+        if (truth > 0 && accept != Py_None) {
+            ok = PyObject_CallOneArg(accept, value);
+            if (ok == NULL) {
+                Py_DECREF(value);
+                return NULL;
+            }
+            truth = PyObject_IsTrue(ok);
+            Py_DECREF(ok);
+        }
         if (truth <= 0) {
             Py_DECREF(value);
             if (truth < 0)

@@ -33,6 +33,7 @@ here runs.
 from __future__ import annotations
 
 import bisect
+import functools
 import gc
 import hashlib
 import hmac
@@ -1289,8 +1290,10 @@ def _fast_card_digits(eng: Engine, cr: _CRule, text: str, cands, found: list, ti
     valid = cr.valid
     priority, conf, idx = cr.priority, cr.conf_kw, cr.idx
     check_allow = bool(cr.allow_values or eng._allow_text or eng._allow_regex)
-    if eng._c is not None and not check_allow and eng._c.card_rule(text, cands, priority, conf, idx, valid, found):
-        return  # ASCII text: done in C (the same checks; the validators still run here, in Python)
+    if eng._c is not None and eng._c.card_rule(text, cands, priority, conf, idx, valid,
+                                               functools.partial(_accept_tail, eng, cr) if check_allow else None,
+                                               found):
+        return  # ASCII text: done in C (the same checks; the validators and allow lists still run in Python)
     n = len(text)
     brand = _CARD_BRAND.match
     slow = []

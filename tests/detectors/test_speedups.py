@@ -163,7 +163,7 @@ def test_build_rejects_malformed_detections_without_crashing():
     with pytest.raises(ValueError, match="outside the text"):
         S.ipv4_rule("10.1.2.3", [(0, 99)], 1, 1.0, 0, [])
     with pytest.raises(TypeError, match="not a .start, end. tuple"):
-        S.card_rule("4539104332181967", [(0,)], 1, 1.0, 0, bool, [])
+        S.card_rule("4539104332181967", [(0,)], 1, 1.0, 0, bool, None, [])
 
 
 # ------------------------------------------------------------------ candidate passes and the IPv4 rule
@@ -230,7 +230,7 @@ def test_compiled_rule_fast_paths_equal_the_python_fast_paths(engines, rule_id, 
 def test_card_rule_leaves_text_beyond_ascii_to_python():
     valid = Engine(load_pack(selector="ALL"), KEY, compiled=False).rules[0].valid
     found: list = []
-    assert S.card_rule("é 4539104332181967", [(2, 18)], 1, 1.0, 0, valid, found) is False
+    assert S.card_rule("é 4539104332181967", [(2, 18)], 1, 1.0, 0, valid, None, found) is False
     assert found == []
 
 
