@@ -907,6 +907,7 @@ class Engine:
         seen: set[tuple[int, int]] = set()
         dead: set = set()
         hit_starts = None
+        hits_by_text = None
         word_starts = None
         win_text = None  # lowercased window texts (None: not ASCII), built for the first prefiltered pattern
         for pi, (_, pat) in enumerate(cr.patterns):
@@ -934,16 +935,24 @@ class Engine:
                         hit_starts = sorted({s for s, _ in (*kws, *anchors, *cands)})
                     starts = hit_starts
                 else:
+                    if hits_by_text is None:  # the hits' starts by hit text, once for all the rule's patterns
+                        hits_by_text = {}
+                        for s, e in (*kws, *anchors):
+                            k = text[s:e]
+                            got = hits_by_text.get(k)
+                            if got is None:
+                                hits_by_text[k] = [s]
+                            else:
+                                got.append(s)
                     st = {s for s, _ in cands}
-                    for s, e in (*kws, *anchors):
-                        k = text[s:e]
+                    for k, ss in hits_by_text.items():
                         v = ok.get(k)
                         if v is None:
                             if len(ok) > 4096:
                                 ok.clear()
                             v = ok[k] = pat.match(k, partial=True) is not None
                         if v:
-                            st.add(s)
+                            st.update(ss)
                     starts = sorted(st)
                 matches = self._match_at(plain or pat, text, starts, pi, timeouts, dead) if starts else ()
             else:
