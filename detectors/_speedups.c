@@ -11,7 +11,7 @@
  *   ipv4_rule       engine._fast_ipv4 without allow lists: the IP_ADDRESS rule at ipv4 candidates
  *   card_rule       engine._fast_card_digits without allow lists: the card number rule at card_digits candidates
  *   run_spans       candidates.CandidateClass._run_spans: runs of digits and separators (card numbers)
- *   a_word_starts, particle_spaces, cap_words, iban_starts
+ *   a_word_starts, q_word_starts, particle_spaces, cap_words, iban_starts
  *                   the scans of the word view behind the name, lone-name and IBAN candidate passes
  *   raw_hits        engine.Engine._raw_hits' loop over the ahocorasick-rs matches of an ASCII text
  */
@@ -940,6 +940,34 @@ static PyObject *particle_spaces(PyObject *self, PyObject *args) {
     return out;
 }
 
+/* q_word_starts(view) -> [position]: for each finditer match of q[aq]+(?=_[Aq]) in the word view
+ * (candidates._Q_WORD: a word that starts with a non-ASCII character or "?", before a space and a capital or
+ * non-ASCII character), its start and every "q" inside it (candidates._name_spans: a non-ASCII quote or dash may
+ * stand before a non-ASCII capital). A failed attempt fails for every "q" of the same run, so the scan resumes
+ * after the run. */
+static PyObject *q_word_starts(PyObject *self, PyObject *view) {
+    const unsigned char *v, *hit;
+    Py_ssize_t n, i = 0, j, k;
+    PyObject *out = view_and_list(view, "q_word_starts", &v, &n);
+    if (out == NULL)
+        return NULL;
+    while (i < n && (hit = memchr(v + i, 'q', (size_t)(n - i))) != NULL) {
+        i = hit - v;
+        for (j = i + 1; j < n && (v[j] == 'a' || v[j] == 'q'); j++)
+            ;
+        if (j > i + 1 && j + 1 < n && v[j] == '_' && (v[j + 1] == 'A' || v[j + 1] == 'q')) {
+            for (k = i; k < j; k++) {
+                if (v[k] == 'q' && append_int(out, k) < 0) {
+                    Py_DECREF(out);
+                    return NULL;
+                }
+            }
+        }
+        i = j;
+    }
+    return out;
+}
+
 /* iban_starts(view) -> [start]: the starts of AA[0q][0q](?=(?:_?[A0]){10}) in the word view
  * (candidates._IBAN_START): two capitals, two digits (or non-ASCII characters), then ten capitals or digits,
  * each after at most one space. The hits are four characters long and a hit cannot start inside another, so
@@ -1154,6 +1182,7 @@ static PyMethodDef methods[] = {
     {"ipv4_rule", ipv4_rule, METH_VARARGS, "engine._fast_ipv4 (no allow lists) in C."},
     {"run_spans", run_spans, METH_VARARGS, "candidates.CandidateClass._run_spans in C."},
     {"a_word_starts", a_word_starts, METH_O, "Starts of candidates._A_WORD in the word view."},
+    {"q_word_starts", q_word_starts, METH_O, "The starts that candidates._Q_WORD gives the name pass."},
     {"iban_starts", iban_starts, METH_O, "Starts of candidates._IBAN_START in the word view."},
     {"particle_spaces", particle_spaces, METH_VARARGS, "Starts of candidates._PARTICLE_BEFORE_CAPITAL."},
     {"cap_words", cap_words, METH_VARARGS, "candidates._ASCII_CAP_WORD's words and starts."},

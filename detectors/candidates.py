@@ -276,7 +276,8 @@ def _name_spans(regex: re.Pattern, text: str, ascii_text: bytes, c=None) -> list
     gives ``finditer``'s leftmost, non-overlapping result: every start ``finditer`` could use is a
     candidate, and the regex itself checks the look-behind and everything else.
 
-    ``c``: the compiled scans (``detectors._speedups``: ``a_word_starts``, ``particle_spaces``), same results."""
+    ``c``: the compiled scans (``detectors._speedups``: ``a_word_starts``, ``q_word_starts``, ``particle_spaces``),
+    same results."""
     tr = _word_view(ascii_text)
     starts = [m.start() for m in _A_WORD.finditer(tr)] if c is None else c.a_word_starts(tr)
     find = tr.find
@@ -287,8 +288,11 @@ def _name_spans(regex: re.Pattern, text: str, ascii_text: bytes, c=None) -> list
             s = find(b"q", s + 1, e)
 
     if b"q" in tr:
-        for m in _Q_WORD.finditer(tr):
-            add_with_inner_q(*m.span())
+        if c is None:
+            for m in _Q_WORD.finditer(tr):
+                add_with_inner_q(*m.span())
+        else:
+            starts += c.q_word_starts(tr)
     particles = [m.start() for m in _PARTICLE_BEFORE_CAPITAL.finditer(ascii_text)] if c is None \
         else c.particle_spaces(ascii_text, tr, _PARTICLE_WORD_TUPLE)
     for e in particles:  # the space before the particle
@@ -392,6 +396,9 @@ def _expand_lists(text: str, spans: list[tuple[int, int]], stop: frozenset[str])
 
 
 _SURNAME_END_RE: re.Pattern | None = None
+# person_name's verdicts on the full names of earlier texts (a name in every log line: "Intel Mac"), keyed by the
+# name's hash so that no scanned value stays in memory (as the engine's validator memo); emptied when full
+_FULL_NAME_MEMO: dict[int, bool] = {}
 
 
 def _lone_vocabulary(text: str, cap_words: list[str] | None = None) -> set[str]:
@@ -423,7 +430,13 @@ def _lone_vocabulary(text: str, cap_words: list[str] | None = None) -> set[str]:
         if last_text is not text:
             spans = CANDIDATES["name"].spans(text, text.encode("ascii", "replace"))
         for full in {text[a:b] for a, b in spans}:
-            if person_name(full):
+            key = hash(full)
+            ok = _FULL_NAME_MEMO.get(key)
+            if ok is None:
+                if len(_FULL_NAME_MEMO) >= 4096:
+                    _FULL_NAME_MEMO.clear()
+                ok = _FULL_NAME_MEMO[key] = person_name(full)
+            if ok:
                 # (only words the capitalised-word pass can report: not McConnan, whose _CAP_WORD is Connan)
                 hits.update(w for w in full.split() if _CAP_WORD.fullmatch(w) and w.lower() not in stop)
     return hits

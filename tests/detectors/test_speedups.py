@@ -263,7 +263,7 @@ def _view_texts() -> list[str]:
 def test_word_view_scans_equal_their_regexes():
     from detectors import candidates as C
 
-    n_a = n_p = n_w = n_i = 0
+    n_a = n_p = n_w = n_i = n_q = 0
     for t in _view_texts():
         a = t.encode("ascii", "replace")
         tr = a.translate(C._WORD_TABLE)
@@ -271,6 +271,9 @@ def test_word_view_scans_equal_their_regexes():
         assert S.a_word_starts(tr) == want, t
         want_p = [m.start() for m in C._PARTICLE_BEFORE_CAPITAL.finditer(a)]
         assert S.particle_spaces(a, tr, C._PARTICLE_WORD_TUPLE) == want_p, t
+        want_q = [k for m in C._Q_WORD.finditer(tr) for k in range(m.start(), m.end()) if tr[k] == ord("q")]
+        assert S.q_word_starts(tr) == want_q, t
+        n_q += len(want_q)
         want_i = [m.start() for m in C._IBAN_START.finditer(tr)]
         assert S.iban_starts(tr) == want_i, t
         n_i += len(want_i)
@@ -281,7 +284,7 @@ def test_word_view_scans_equal_their_regexes():
             n_w += len(words)
         n_a += len(want)
         n_p += len(want_p)
-    assert n_a > 500 and n_p > 100 and n_w > 1000 and n_i > 100
+    assert n_a > 500 and n_p > 100 and n_w > 1000 and n_i > 100 and n_q > 100
 
 
 @pytest.mark.parametrize("name", ["name", "lone_name", "iban"])
