@@ -254,7 +254,7 @@ def jwt(rng: random.Random) -> str:
         {
             "sub": str(rng.randint(10**5, 10**9)),
             "name": name(rng),
-            "iat": rng.randint(1.6e9, 1.8e9),
+            "iat": rng.randint(1_600_000_000, 1_800_000_000),
         }
     )
     return f"{head}.{body}.{_rand(rng, _ALNUM + '_-', 43)}"
