@@ -342,12 +342,35 @@ def _lone_name_ok(text: str, i: int, e: int, stop: frozenset[str]) -> bool:
         return False
     if _CITY_LINE_BEFORE.search(text, max(0, i - 60), i) is not None and _LINE_END.match(text, e) is not None:
         return False  # alone on the line after a street or unit line: a city (Suite 413⏎ Warwick⏎)
-    p = _PREV_WORD.search(text, max(0, i - 40), i)
-    if p is not None:
-        prev = p.group(2)
-        if prev is None or prev.lower() in PLACE_PREFIXES or not (prev.islower() or prev.lower() in _LEAD_WORDS):
+    prev = _prev_word(text, max(0, i - 40), i)
+    if prev is not None:
+        if not prev or prev.lower() in PLACE_PREFIXES or not (prev.islower() or prev.lower() in _LEAD_WORDS):
             return False
     return True
+
+
+def _prev_word(text: str, lo: int, i: int) -> str | None:
+    """``_PREV_WORD.search(text, lo, i)`` read from its end: the word (letters, then an optional dot) or number
+    before the spaces and tabs that end ``text[lo:i]``; ``""`` for a number, None when there is neither. The
+    regex tries every start in the 40 characters (about 7 µs); the token it finds is the maximal run before
+    those spaces (its characters are no spaces), so a few steps back find it. (``$`` also matches before a
+    newline that ends the window.)"""
+    if i > lo and text[i - 1] == "\n":
+        i -= 1
+    j = i
+    while j > lo and text[j - 1] in " \t":
+        j -= 1
+    if j == i or j == lo:
+        return None
+    c = text[j - 1]
+    if c.isdecimal():  # \d
+        return ""
+    dot = c == "."
+    e = j - 1 if dot else j
+    k = e
+    while k > lo and (c := text[k - 1]).isalnum() and not c.isdecimal():  # [^\W\d_]: \w without digits and "_"
+        k -= 1
+    return text[k:e] if k < e else None
 
 
 _LIST_RIGHT = re.compile(r"(?:,[ \t]+(?:and[ \t]+)?|[ \t]+and[ \t]+)([A-ZÀ-ÖØ-ÞĀ-Ž][a-zß-öø-ÿā-ž]+)(?![\w-])")

@@ -165,3 +165,19 @@ def test_at_words_patterns_equal_windowed_search(tmp_path):
         assert got == [(d.start, d.end, d.value_hash) for d in b.detect(text)], text
         found += len(got)
     assert found > 500
+
+
+def test_prev_word_equals_the_regex_search():
+    from detectors.candidates import _PREV_WORD, _prev_word
+
+    rng = random.Random(4)
+    alphabet = ["a", "Z", "é", "1", "٣", "²", "_", ".", "..", " ", "  ", "\t", "\n", "-", "x1", "ab"]
+    found = 0
+    for _ in range(60_000):
+        t = "".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 12)))
+        lo = min(rng.randrange(0, 3), len(t))
+        p = _PREV_WORD.search(t, lo, len(t))
+        want = None if p is None else (p.group(2) if p.group(2) is not None else "")
+        assert _prev_word(t, lo, len(t)) == want, (t, lo)
+        found += want is not None
+    assert found > 3000
