@@ -342,11 +342,9 @@ def _lone_name_ok(text: str, i: int, e: int, stop: frozenset[str]) -> bool:
         return False
     if _CITY_LINE_BEFORE.search(text, max(0, i - 60), i) is not None and _LINE_END.match(text, e) is not None:
         return False  # alone on the line after a street or unit line: a city (Suite 413⏎ Warwick⏎)
-    prev = _prev_word(text, max(0, i - 40), i)
-    if prev is not None:
-        if not prev or prev.lower() in PLACE_PREFIXES or not (prev.islower() or prev.lower() in _LEAD_WORDS):
-            return False
-    return True
+    prev = _prev_word(text, max(0, i - 40), i)  # a number (""): a street; a capitalised word: not a lead word
+    return prev is None or bool(prev) and prev.lower() not in PLACE_PREFIXES and (prev.islower()
+                                                                                or prev.lower() in _LEAD_WORDS)
 
 
 def _prev_word(text: str, lo: int, i: int) -> str | None:
