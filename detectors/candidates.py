@@ -358,7 +358,7 @@ def _prev_word(text: str, lo: int, i: int) -> str | None:
     j = i
     while j > lo and text[j - 1] in " \t":
         j -= 1
-    if j == i or j == lo:
+    if j in (i, lo):
         return None
     c = text[j - 1]
     if c.isdecimal():  # \d
