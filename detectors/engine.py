@@ -180,6 +180,12 @@ def _lower_same_length(text: str) -> str:
 # (lowercased)", read from the pattern's parse tree; a window whose lowercased text holds none of them
 # cannot contain a match, so the pattern is not run there (same results, fewer regex calls)
 _REQ_MIN_LEN = 3
+
+
+def _selective(lit: str) -> bool:
+    """A literal rare enough to skip windows by: three characters or more, or two with a punctuation mark
+    (``-p``, ``::``; two letters or digits, ``de`` or ``20``, are in most windows)."""
+    return len(lit) >= _REQ_MIN_LEN or (len(lit) == 2 and not lit.isalnum())
 _REQ_MAX_COUNT = 16
 _NON_QUANTIFIER_BRACE = re.compile(r"\{(?!\d*,?\d*\})")  # also an escaped one: no guessing
 
@@ -270,6 +276,26 @@ def _analyse(src: str) -> tuple[tuple[str, ...] | None, bool]:
                 out.add("".join(chars))
         return out
 
+    def leading_literals(alts, ci):
+        """Each alternative's leading run of literals (up to its first other item); alternatives whose run
+        cannot occur in ASCII text are left out. A literal run before the branch, followed by one of these, is
+        in every match: ``-(?:-password[= ]|p)`` (how ``re`` parses ``(?:--password[= ]|-p)``) holds
+        ``--password`` or ``-p``."""
+        out = set()
+        for alt in alts:
+            lead = []
+            for op, av in alt:
+                ch = lit_char(op, av, ci)
+                if ch is None:
+                    break
+                if ch == "":
+                    lead = None
+                    break
+                lead.append(ch)
+            if lead is not None:
+                out.add("".join(lead))
+        return out
+
     def seq(items, ci):
         """-> (literals: frozenset | None, digit: bool, impossible: bool) for a sequence of items."""
         best = None
@@ -315,6 +341,9 @@ def _analyse(src: str) -> tuple[tuple[str, ...] | None, bool]:
                         cur = {c + a for c in cur for a in alts}
                         digit = digit or all(any(x.isdigit() for x in a) for a in alts)
                     continue
+                leads = leading_literals(av[1], ci)
+                if cur != {""} and leads and len(leads) * len(cur) <= _REQ_MAX_COUNT:
+                    consider(frozenset(c + a for c in cur for a in leads))
             flush()
             if digit_class(op, av):
                 digit = True
@@ -346,7 +375,7 @@ def _analyse(src: str) -> tuple[tuple[str, ...] | None, bool]:
     lits, digit, impossible = seq(list(tree), ignore_case)
     if impossible:
         return None, False
-    if lits is not None and (len(lits) > _REQ_MAX_COUNT or min(map(len, lits)) < _REQ_MIN_LEN):
+    if lits is not None and (len(lits) > _REQ_MAX_COUNT or not all(map(_selective, lits))):
         lits = None
     return (tuple(sorted(lits, key=len, reverse=True)) if lits is not None else None), digit
 

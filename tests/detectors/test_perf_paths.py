@@ -173,7 +173,7 @@ def _sample_texts(pack) -> list[str]:
 def test_required_literals_and_digits_are_in_every_match():
     import regex
 
-    from detectors.engine import _analyse
+    from detectors.engine import _analyse, _selective
 
     pack = load_pack(selector="ALL")
     texts = [t for t in _sample_texts(pack) if t.isascii()]
@@ -183,7 +183,7 @@ def test_required_literals_and_digits_are_in_every_match():
             req, digit = (None, False) if p.at_hit else _analyse(p.regex)
             if req is None and not digit:
                 continue
-            assert req is None or all(lit == lit.lower() and lit.isascii() and len(lit) >= 3 for lit in req)
+            assert req is None or all(lit == lit.lower() and lit.isascii() and _selective(lit) for lit in req)
             pat = regex.compile(p.regex)
             for t in texts:
                 low = t.lower()
@@ -214,6 +214,11 @@ def test_required_literals_and_digits_are_in_every_match():
     (r"abc\\{e<=1}def", None),                              # fuzzy after an escaped backslash
     (r"[[:alpha:]]secret", None),
     (r"(?:19|20)\d{2}", None),
+    (r"(?:--password[= ]|-p)\w", ("--password", "-p")),         # re parses it -(?:-password[= ]|p): prefix + leads
+    (r"x(?:ab\d|cd)", ("xab", "xcd")),
+    (r"x(?:\dab|cd)", None),                                    # "x" alone: too short
+    (r"(?:\+|00)1\d", ("+1", "001")),                           # two characters with a punctuation mark
+    (r"a(?:é1|b2)", ("ab2",)),                                  # a case-sensitive non-ASCII lead: never in ASCII
 ])
 def test_required_literals_of_patterns(src, expected):
     """Literal analysis of single patterns."""
