@@ -704,9 +704,8 @@ class Engine:
             return []
         field_path = tuple(field_path)
         field_rules, field_cdis = self._field_matches(field_path) if field_path else (frozenset(), frozenset())
-        # 1. one automaton pass (over the lower-cased text: an ASCII text's serves the window prefilters too)
-        low = text.lower() if text.isascii() else None
-        kw_hits, anchor_hits, cdi_hits = self._hits(text, low)
+        # 1. one automaton pass
+        kw_hits, anchor_hits, cdi_hits = self._hits(text, None)
         if not (kw_hits or anchor_hits or cdi_hits or field_rules or field_cdis or self._candidates
                 or self._always_custom):
             return []  # fast path
@@ -730,7 +729,7 @@ class Engine:
                     fast[idx](self, self.rules[idx], text, cand_spans[idx], found, timeouts)
                     continue
                 self._run_rule(self.rules[idx], text, kw_hits.get(idx, ()), anchor_hits.get(idx, ()),
-                               cand_spans.get(idx, ()), idx in field_rules, found, timeouts, low)
+                               cand_spans.get(idx, ()), idx in field_rules, found, timeouts)
         else:  # profiling: per-rule prefilter hits and seconds spent in windows/patterns/validators
             for idx in sorted(todo):
                 t0 = time.perf_counter()
@@ -738,7 +737,7 @@ class Engine:
                 if idx in fast and not kws and not ans and idx not in field_rules:
                     fast[idx](self, self.rules[idx], text, cds, found, timeouts)
                 else:
-                    self._run_rule(self.rules[idx], text, kws, ans, cds, idx in field_rules, found, timeouts, low)
+                    self._run_rule(self.rules[idx], text, kws, ans, cds, idx in field_rules, found, timeouts)
                 rid = self.rules[idx].id
                 stats[f"hits:{rid}"] += len(kws) + len(ans) + len(cds)
                 stats[f"seconds:{rid}"] += time.perf_counter() - t0
@@ -799,7 +798,7 @@ class Engine:
             return kw_hits, anchor_hits, cdi_hits
         by_kind = (kw_hits, anchor_hits, cdi_hits)
         if self._rs is not None and len(text) >= _RS_MIN_LEN and text.isascii():
-            low_b = b" " + (text.lower() if low is None else low).encode("ascii")
+            low_b = b" " + text.lower().encode("ascii")
             matches = self._rs.find_matches_as_indexes(low_b, overlapping=True)
             if self._c is not None:
                 self._c.raw_hits(matches, self._rs_items, low_b, by_kind)
@@ -898,8 +897,7 @@ class Engine:
         return out
 
     def _run_rule(self, cr: _CRule, text: str, kws, anchors, cands, field_ok: bool, found: list,
-                  timeouts: Counter, low: str | None = None) -> None:
-        """``low``: ``text.lower()`` when ``text`` is ASCII (same offsets), for the window prefilters."""
+                  timeouts: Counter) -> None:
         n = len(text)
         if cr.kw_required and not field_ok and not kws:
             return
@@ -952,11 +950,8 @@ class Engine:
                 req = cr.required[pi]
                 if req is not None:
                     r = cr.rule.max_length
-                    if low is not None:  # ASCII: every span's window is, lower-cased already
-                        starts = _word_starts(text, [(s, e) for s, e in cands if req(low[s:min(n, e + r)])])
-                    else:
-                        starts = _word_starts(text, [(s, e) for s, e in cands
-                                                     if not (w := text[s:min(n, e + r)]).isascii() or req(w.lower())])
+                    starts = _word_starts(text, [(s, e) for s, e in cands if not (w := text[s:min(n, e + r)]).isascii()
+                                                 or req(w.lower())])
                 else:
                     if word_starts is None:
                         word_starts = _word_starts(text, cands)
@@ -993,11 +988,8 @@ class Engine:
                 req = cr.required[pi]
                 if req is not None and windows:
                     if win_text is None:
-                        if low is not None:  # ASCII: every window is, lower-cased already
-                            win_text = [low[ws:we] for ws, we in windows]
-                        else:
-                            win_text = [text[ws:we] for ws, we in windows]
-                            win_text = [w.lower() if w.isascii() else None for w in win_text]
+                        win_text = [text[ws:we] for ws, we in windows]
+                        win_text = [w.lower() if w.isascii() else None for w in win_text]
                     # an ASCII window without the pattern's required literals (or digit) cannot hold a match
                     matches = [m for (ws, we), w in zip(windows, win_text)
                                if w is None or req(w)
