@@ -13,6 +13,7 @@
  *   run_spans       candidates.CandidateClass._run_spans: runs of digits and separators (card numbers)
  *   a_word_starts, q_word_starts, particle_spaces, cap_words, iban_starts
  *                   the scans of the word view behind the name, lone-name and IBAN candidate passes
+ *   resolve         engine.Engine._resolve: overlaps between managed detections (packs without max_detections)
  *   raw_hits        engine.Engine._raw_hits' loop over the ahocorasick-rs matches of an ASCII text
  */
 #define PY_SSIZE_T_CLEAN
@@ -1144,6 +1145,133 @@ static PyObject *raw_hits(PyObject *self, PyObject *args) {
     Py_RETURN_NONE;
 }
 
+/* ------------------------------------------------------------------ overlap resolution */
+
+typedef struct {
+    long priority;
+    double conf;
+    Py_ssize_t s, e, idx, pos; /* pos: index in found */
+} cand_t;
+
+/* engine._rank: higher priority, higher confidence, longer, earlier start, lower rule index first */
+static int rank_cmp(const void *pa, const void *pb) {
+    const cand_t *a = pa, *b = pb;
+    if (a->priority != b->priority)
+        return a->priority > b->priority ? -1 : 1;
+    if (a->conf != b->conf)
+        return a->conf > b->conf ? -1 : 1;
+    if (a->e - a->s != b->e - b->s)
+        return a->e - a->s > b->e - b->s ? -1 : 1;
+    if (a->s != b->s)
+        return a->s < b->s ? -1 : 1;
+    if (a->idx != b->idx)
+        return a->idx < b->idx ? -1 : 1;
+    return a->pos < b->pos ? -1 : (a->pos > b->pos);
+}
+
+static int start_cmp(const void *pa, const void *pb) {
+    const cand_t *a = pa, *b = pb;
+    return a->s < b->s ? -1 : (a->s > b->s);
+}
+
+/* resolve(found, meta) -> [(start, end, type, category, confidence, value, index, normalisation, keep)]
+ *
+ * = Engine._resolve for packs without max_detections: found holds (priority, confidence, start, end, index,
+ * value) sorted by start (stable); the spans are cut into groups of chained overlaps, a group of one is kept,
+ * a larger group is resolved greedily by rank (each span kept unless it overlaps one kept before); meta[index]
+ * is (type, category, normalisation, keep). */
+static PyObject *resolve(PyObject *self, PyObject *args) {
+    PyObject *found, *meta, *out = NULL;
+    Py_ssize_t n, k, g0, group_end = -1;
+    cand_t *c = NULL;
+    if (!PyArg_ParseTuple(args, "O!O!", &PyList_Type, &found, &PyTuple_Type, &meta))
+        return NULL;
+    n = PyList_GET_SIZE(found);
+    out = PyList_New(0);
+    if (out == NULL)
+        return NULL;
+    if (n == 0)
+        return out;
+    c = PyMem_Malloc((size_t)n * sizeof(cand_t));
+    if (c == NULL) {
+        Py_DECREF(out);
+        return PyErr_NoMemory();
+    }
+    for (k = 0; k < n; k++) {
+        PyObject *f = PyList_GET_ITEM(found, k);
+        if (!PyTuple_Check(f) || PyTuple_GET_SIZE(f) != 6) {
+            PyErr_SetString(PyExc_TypeError, "resolve: a found item is not a 6-tuple");
+            goto fail;
+        }
+        c[k].priority = PyLong_AsLong(PyTuple_GET_ITEM(f, 0));
+        c[k].conf = PyFloat_AsDouble(PyTuple_GET_ITEM(f, 1));
+        c[k].s = PyLong_AsSsize_t(PyTuple_GET_ITEM(f, 2));
+        c[k].e = PyLong_AsSsize_t(PyTuple_GET_ITEM(f, 3));
+        c[k].idx = PyLong_AsSsize_t(PyTuple_GET_ITEM(f, 4));
+        c[k].pos = k;
+        if (PyErr_Occurred())
+            goto fail;
+        if (c[k].idx < 0 || c[k].idx >= PyTuple_GET_SIZE(meta)) {
+            PyErr_SetString(PyExc_IndexError, "resolve: a rule index without meta");
+            goto fail;
+        }
+        if (k && c[k].s < c[k - 1].s) {
+            PyErr_SetString(PyExc_ValueError, "resolve: found must be sorted by start");
+            goto fail;
+        }
+    }
+    /* groups of chained overlaps: [g0, k) */
+    for (g0 = 0, k = 0; k <= n; k++) {
+        if (k < n && (k == g0 || c[k].s < group_end)) {
+            if (k == g0 || c[k].e > group_end)
+                group_end = c[k].e;
+            continue;
+        }
+        {
+            Py_ssize_t m = k - g0, a, b, kept = 0;
+            cand_t *grp = c + g0;
+            if (m > 1) {
+                qsort(grp, (size_t)m, sizeof(cand_t), rank_cmp);
+                for (a = 0; a < m; a++) { /* keep the spans that overlap no span kept before them */
+                    int clash = 0;
+                    for (b = 0; b < kept && !clash; b++)
+                        clash = grp[b].s < grp[a].e && grp[a].s < grp[b].e;
+                    if (!clash)
+                        grp[kept++] = grp[a];
+                }
+                qsort(grp, (size_t)kept, sizeof(cand_t), start_cmp); /* kept spans never share a start */
+            } else {
+                kept = m;
+            }
+            for (a = 0; a < kept; a++) {
+                PyObject *f = PyList_GET_ITEM(found, grp[a].pos), *mt = PyTuple_GET_ITEM(meta, grp[a].idx), *row;
+                if (!PyTuple_Check(mt) || PyTuple_GET_SIZE(mt) != 4) {
+                    PyErr_SetString(PyExc_TypeError, "resolve: meta items are 4-tuples");
+                    goto fail;
+                }
+                row = PyTuple_Pack(9, PyTuple_GET_ITEM(f, 2), PyTuple_GET_ITEM(f, 3), PyTuple_GET_ITEM(mt, 0),
+                                   PyTuple_GET_ITEM(mt, 1), PyTuple_GET_ITEM(f, 1), PyTuple_GET_ITEM(f, 5),
+                                   PyTuple_GET_ITEM(f, 4), PyTuple_GET_ITEM(mt, 2), PyTuple_GET_ITEM(mt, 3));
+                if (row == NULL || PyList_Append(out, row) < 0) {
+                    Py_XDECREF(row);
+                    goto fail;
+                }
+                Py_DECREF(row);
+            }
+        }
+        if (k < n) {
+            g0 = k;
+            group_end = c[k].e;
+        }
+    }
+    PyMem_Free(c);
+    return out;
+fail:
+    PyMem_Free(c);
+    Py_DECREF(out);
+    return NULL;
+}
+
 /* ------------------------------------------------------------------ module */
 
 /* sha_impl(name=None) -> str: the SHA-256 block function in use ("shani" or "portable"); with a name, switch
@@ -1186,6 +1314,7 @@ static PyMethodDef methods[] = {
     {"iban_starts", iban_starts, METH_O, "Starts of candidates._IBAN_START in the word view."},
     {"particle_spaces", particle_spaces, METH_VARARGS, "Starts of candidates._PARTICLE_BEFORE_CAPITAL."},
     {"cap_words", cap_words, METH_VARARGS, "candidates._ASCII_CAP_WORD's words and starts."},
+    {"resolve", resolve, METH_VARARGS, "Engine._resolve (no max_detections) in C."},
     {"raw_hits", raw_hits, METH_VARARGS, "The ASCII loop of Engine._raw_hits in C."},
     {NULL, NULL, 0, NULL}};
 

@@ -1054,6 +1054,8 @@ class Engine:
         if not found:
             return []
         found.sort(key=_START)
+        if self._c is not None and not self._any_max_det:
+            return self._c.resolve(found, self._rule_meta)
         kept = []
         group: list[tuple] = []
         group_end = -1

@@ -234,6 +234,30 @@ def test_card_rule_leaves_text_beyond_ascii_to_python():
     assert found == []
 
 
+def test_resolve_equals_the_python_resolution(engines):
+    compiled, python = engines
+    assert not compiled._any_max_det  # the shipped rules set no max_detections: the compiled path runs
+    rng = random.Random(29)
+    n_rules = len(compiled.rules)
+    kept = 0
+    for _ in range(3000):
+        found, seen = [], set()
+        for _ in range(rng.randint(1, 30)):
+            s = rng.randint(0, 80)
+            e = s + rng.randint(1, 15)
+            idx = rng.randrange(n_rules)
+            if (s, e, idx) in seen:
+                continue
+            seen.add((s, e, idx))
+            found.append((rng.choice((10, 20, 30)), rng.choice((0.5, 0.75, 0.8)), s, e, idx, f"v{s}-{e}"))
+        got, want = compiled._resolve(list(found)), python._resolve(list(found))
+        assert got == want, found
+        kept += len(got)
+    assert kept > 10_000
+    with pytest.raises(ValueError, match="sorted by start"):
+        S.resolve([(1, 1.0, 5, 6, 0, "a"), (1, 1.0, 1, 2, 0, "b")], compiled._rule_meta)
+
+
 def test_raw_hits_equal_the_python_loop(engines):
     compiled, python = engines
     assert compiled._rs is not None  # ahocorasick-rs is a dependency: the DFA pass runs on ASCII text
