@@ -750,21 +750,64 @@ static PyObject *card_rule(PyObject *self, PyObject *args) {
 
 /* ------------------------------------------------------------------ runs of digits and separators */
 
-/* run_spans(text, ascii_text, table, min_len, seps, min_core, digits_max, finditer) -> [(start, end)]
+/* The matches of (?<!\d)\d(?:[SEPS]?\d){lo-1,hi-1}(?!\d) in a[i:e), a maximal run of ASCII digits and
+ * separators (kind_of 1 and 2) between two characters that are neither, as finditer finds them: from each digit
+ * not after a digit, as many digits as the pattern takes (each after at most one separator), then back to the
+ * longest count of at least lo that a digit does not follow. */
+static int inline_digit_runs(const unsigned char *a, Py_ssize_t i, Py_ssize_t e, const unsigned char *kind_of,
+                             Py_ssize_t lo, Py_ssize_t hi, PyObject *out) {
+    Py_ssize_t p = i, ends[128];
+    if (hi > 127)
+        return 1; /* longer than this scan keeps: the caller uses finditer */
+    while (p < e) {
+        Py_ssize_t j, count, c;
+        if (kind_of[a[p]] != 1 || (p > i && kind_of[a[p - 1]] == 1)) {
+            p++;
+            continue;
+        }
+        j = p + 1;
+        count = 1;
+        ends[1] = j;
+        while (count < hi) {
+            if (j + 1 < e && kind_of[a[j]] == 2 && kind_of[a[j + 1]] == 1)
+                j += 2;
+            else if (j < e && kind_of[a[j]] == 1)
+                j += 1;
+            else
+                break;
+            ends[++count] = j;
+        }
+        for (c = count; c >= lo; c--)
+            if (ends[c] >= e || kind_of[a[ends[c]]] != 1)
+                break;
+        if (c >= lo) {
+            if (append_span(out, p, ends[c]) < 0)
+                return -1;
+            p = ends[c];
+        } else {
+            p++;
+        }
+    }
+    return 0;
+}
+
+/* run_spans(text, ascii_text, table, min_len, seps, min_core, digits_max, finditer[, lo, hi]) -> [(start, end)]
  *
  * = candidates.CandidateClass._run_spans: ascii_text is text as ASCII bytes (non-ASCII -> "?"); table maps a
  * member byte to "0"; each maximal run of members at least min_len long that holds only ASCII digits is a
  * match when at most digits_max long (digits_max > 0); any other run with at least min_core members that are
- * not in seps is searched with finditer(text, start, end + 1). */
+ * not in seps is searched with finditer(text, start, end + 1), or, when lo > 0 (the class's regex is
+ * (?<!\d)\d(?:[SEPS]?\d){lo-1,hi-1}(?!\d)) and the run holds only ASCII digits and separators, by
+ * inline_digit_runs. */
 static PyObject *run_spans(PyObject *self, PyObject *args) {
     PyObject *text, *ascii_obj, *table_obj, *seps_obj, *finditer, *out;
-    Py_ssize_t min_len, min_core, digits_max, n, i, e, q;
+    Py_ssize_t min_len, min_core, digits_max, n, i, e, q, lo = 0, hi = 0;
     const unsigned char *a, *tbl, *seps;
     Py_ssize_t n_seps;
     unsigned char kind_of[256]; /* 0 not a member, 1 ASCII digit, 2 separator, 3 any other member */
     int c;
-    if (!PyArg_ParseTuple(args, "USSnSnnO", &text, &ascii_obj, &table_obj, &min_len, &seps_obj, &min_core,
-                          &digits_max, &finditer))
+    if (!PyArg_ParseTuple(args, "USSnSnnO|nn", &text, &ascii_obj, &table_obj, &min_len, &seps_obj, &min_core,
+                          &digits_max, &finditer, &lo, &hi))
         return NULL;
     if (PyBytes_GET_SIZE(table_obj) != 256 || PyBytes_GET_SIZE(ascii_obj) != PyUnicode_GET_LENGTH(text) ||
         min_len < 1) {
@@ -790,7 +833,7 @@ static PyObject *run_spans(PyObject *self, PyObject *args) {
     i = 0;
     while (i + min_len <= n) {
         Py_ssize_t core = 0;
-        int digits_only = 1;
+        int digits_only = 1, others = 0;
         for (q = i + min_len - 1; q >= i && kind_of[a[q]]; q--)
             ;
         if (q >= i) {
@@ -803,12 +846,23 @@ static PyObject *run_spans(PyObject *self, PyObject *args) {
             c = kind_of[a[q]];
             core += c != 2;
             digits_only &= c == 1;
+            others += c == 3;
         }
         if (digits_max && digits_only) {
             if (e - i <= digits_max && append_span(out, i, e) < 0)
                 goto fail;
         } else if (core >= min_core) {
-            PyObject *it = PyObject_CallFunction(finditer, "Onn", text, i, e + 1), *m;
+            PyObject *it, *m;
+            if (lo > 0 && !others) {
+                int r = inline_digit_runs(a, i, e, kind_of, lo, hi, out);
+                if (r < 0)
+                    goto fail;
+                if (r == 0) {
+                    i = e + 1;
+                    continue;
+                }
+            }
+            it = PyObject_CallFunction(finditer, "Onn", text, i, e + 1);
             if (it == NULL)
                 goto fail;
             while ((m = PyIter_Next(it)) != NULL) {

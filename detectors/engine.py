@@ -656,7 +656,7 @@ class Engine:
             return lambda text, ascii_text: locate(regex_, text, ascii_text, c)
         if cls.min_len and cls.locate is None:  # runs of digits and separators
             run_spans, args = self._c.run_spans, (cls.table, cls.min_len, cls.seps, cls.min_core, cls.digits_max,
-                                                  cls.regex.finditer)
+                                                  cls.regex.finditer, *_inline_digit_range(cls))
             return lambda text, ascii_text: run_spans(text, ascii_text, *args)
         return cls.spans
 
@@ -1193,6 +1193,18 @@ _DETECTION_SETTERS = tuple(getattr(Detection, f).__set__ for f in Detection.__sl
 #: the same descriptors, in the order ``_speedups.build`` fills them
 _DETECTION_DESCRIPTORS = tuple(Detection.__dict__[f] for f in ("type", "category", "start", "end", "line", "column",
                                                                  "confidence", "masked", "value_hash"))
+
+
+_DIGIT_RUN_REGEX = re.compile(r"\(\?<!\\d\)\\d\(\?:\[((?:[ .,/]|\\-)+)\]\?\\d\)\{(\d+),(\d+)\}\(\?!\\d\)")
+
+
+def _inline_digit_range(cls) -> tuple[int, int]:
+    """(lo, hi) when the runs class's regex is ``(?<!\\d)\\d(?:[SEPS]?\\d){lo-1,hi-1}(?!\\d)`` with its own
+    separators (``_speedups.run_spans`` then matches ASCII runs itself), else (0, 0): finditer as always."""
+    m = _DIGIT_RUN_REGEX.fullmatch(cls.regex.pattern)
+    if m is None or set(m.group(1).replace("\\-", "-")) != set(cls.seps.decode("ascii")):
+        return 0, 0
+    return int(m.group(2)) + 1, int(m.group(3)) + 1
 
 
 def _hmac_block_key(key: bytes) -> bytes:

@@ -191,6 +191,27 @@ def test_run_spans_equal_the_python_pass_and_the_regex(engines, name):
     assert n > 500
 
 
+@pytest.mark.parametrize("name", ["digits", "card_digits"])
+def test_run_spans_match_ascii_runs_as_the_regex_does(name):
+    from detectors.engine import _inline_digit_range
+
+    cls = CANDIDATES[name]
+    lo, hi = _inline_digit_range(cls)
+    assert (lo, hi) == {"digits": (8, 40), "card_digits": (13, 19)}[name]  # the inline matcher is used
+    rng = random.Random(31)
+    alphabet = ["1", "2", "0", "9", " ", "-", ".", "  ", "--", "x", "\n", "4539 1043 3218 1967", "200 134453 1022",
+                "1234567890123456789012", "?", "٣"]
+    n = 0
+    for _ in range(20_000):
+        t = "".join(rng.choice(alphabet) for _ in range(rng.randrange(1, 25)))
+        a = t.encode("ascii", "replace")
+        args = (cls.table, cls.min_len, cls.seps, cls.min_core, cls.digits_max, cls.regex.finditer)
+        want = [m.span() for m in cls.regex.finditer(t)]
+        assert S.run_spans(t, a, *args, lo, hi) == S.run_spans(t, a, *args) == want, t
+        n += len(want)
+    assert n > 5000
+
+
 def test_ipv4_spans_equal_the_regex_in_every_string_kind():
     regex = CANDIDATES["ipv4"].regex
     rng = random.Random(3)
