@@ -417,9 +417,6 @@ def _expand_lists(text: str, spans: list[tuple[int, int]], stop: frozenset[str])
 
 
 _SURNAME_END_RE: re.Pattern | None = None
-# person_name's verdicts on the full names of earlier texts (a name in every log line: "Intel Mac"), keyed by the
-# name's hash so that no scanned value stays in memory (as the engine's validator memo); emptied when full
-_FULL_NAME_MEMO: dict[int, bool] = {}
 
 
 def _lone_vocabulary(text: str, cap_words: list[str] | None = None) -> set[str]:
@@ -451,13 +448,7 @@ def _lone_vocabulary(text: str, cap_words: list[str] | None = None) -> set[str]:
         if last_text is not text:
             spans = CANDIDATES["name"].spans(text, text.encode("ascii", "replace"))
         for full in {text[a:b] for a, b in spans}:
-            key = hash(full)
-            ok = _FULL_NAME_MEMO.get(key)
-            if ok is None:
-                if len(_FULL_NAME_MEMO) >= 4096:
-                    _FULL_NAME_MEMO.clear()
-                ok = _FULL_NAME_MEMO[key] = person_name(full)
-            if ok:
+            if person_name(full):
                 # (only words the capitalised-word pass can report: not McConnan, whose _CAP_WORD is Connan)
                 hits.update(w for w in full.split() if _CAP_WORD.fullmatch(w) and w.lower() not in stop)
     return hits

@@ -898,12 +898,26 @@ def _name_english_words() -> frozenset[str]:
 def person_name(value: str) -> bool:
     """Full person name: 2-3 capitalised words, no stop word, the first a known first name; with three words
     the middle and last must be known names (or the middle is an initial: ``Faina D. Yefremova``), with two any
-    surname-shaped word (lexicons: detectors/data/)."""
+    surname-shaped word (lexicons: detectors/data/). Verdicts are remembered by the value's hash (no scanned value
+    stays in memory): the lone-name pass and the NAME rule judge the same full names of a text."""
+    key = hash(value)
+    ok = _PERSON_NAME_MEMO.get(key)
+    if ok is None:
+        if len(_PERSON_NAME_MEMO) >= 4096:
+            _PERSON_NAME_MEMO.clear()
+        ok = _PERSON_NAME_MEMO[key] = _person_name(value)
+    return ok
+
+
+_PERSON_NAME_MEMO: dict[int, bool] = {}
+
+
+def _person_name(value: str) -> bool:
     tokens = value.split()
     if 3 <= len(tokens) <= 4 and tokens[1] in PARTICLES and all(t in SECOND_PARTICLES for t in tokens[2:-1]):
         # given name + surname particles + surname (Ludwig van Beethoven, Maika van de Noort): as the two-word
         # name without its particles
-        return person_name(f"{tokens[0]} {tokens[-1]}")
+        return _person_name(f"{tokens[0]} {tokens[-1]}")
     if len(tokens) == 3 and len(tokens[1].rstrip(".")) == 1 and tokens[1][:1].isupper():
         # First M. Last / First M Last: a known first name (or an unknown one before a known surname), an
         # initial, a surname-shaped last word; or two unknown words around the initial (Szabina J Gelencsér,
