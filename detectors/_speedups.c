@@ -11,7 +11,7 @@
  *   ipv4_rule       engine._fast_ipv4 without allow lists: the IP_ADDRESS rule at ipv4 candidates
  *   card_rule       engine._fast_card_digits without allow lists: the card number rule at card_digits candidates
  *   run_spans       candidates.CandidateClass._run_spans: runs of digits and separators (card numbers)
- *   a_word_starts, q_word_starts, particle_spaces, cap_words, iban_starts
+ *   a_word_starts, q_word_starts, particle_spaces, cap_word_set, cap_word_spans, iban_starts
  *                   the scans of the word view behind the name, lone-name and IBAN candidate passes
  *   resolve         engine.Engine._resolve: overlaps between managed detections (packs without max_detections)
  *   raw_hits        engine.Engine._raw_hits' loop over the ahocorasick-rs matches of an ASCII text
@@ -1058,48 +1058,222 @@ static PyObject *iban_starts(PyObject *self, PyObject *view) {
     return out;
 }
 
-/* cap_words(text, view) -> (words, starts): the matches of Aaa+ in the word view of an ASCII text
- * (candidates._ASCII_CAP_WORD: a capital and its run of two or more lower-case letters) as the text's words
- * and their starts. */
-static PyObject *cap_words(PyObject *self, PyObject *args) {
-    PyObject *text, *view, *words, *starts, *o;
-    const unsigned char *v;
-    Py_ssize_t n, i = 0, j;
-    if (!PyArg_ParseTuple(args, "US", &text, &view))
-        return NULL;
-    v = (const unsigned char *)PyBytes_AS_STRING(view);
-    n = PyBytes_GET_SIZE(view);
-    if (n != PyUnicode_GET_LENGTH(text)) {
-        PyErr_SetString(PyExc_ValueError, "cap_words: the view must be as long as the text");
-        return NULL;
-    }
-    words = PyList_New(0);
-    starts = PyList_New(0);
-    if (words == NULL || starts == NULL)
-        goto fail;
-    while (i < n) {
-        const unsigned char *hit = memchr(v + i, 'A', (size_t)(n - i));
-        if (hit == NULL)
-            break;
+/* The capitalised words of an ASCII text: Aaa+ in its word view (candidates._ASCII_CAP_WORD: a capital and its
+ * run of two or more lower-case letters), found from capital to capital (memchr). */
+static Py_ssize_t next_cap_word(const unsigned char *v, Py_ssize_t n, Py_ssize_t i, Py_ssize_t *end) {
+    const unsigned char *hit;
+    Py_ssize_t j;
+    while (i < n && (hit = memchr(v + i, 'A', (size_t)(n - i))) != NULL) {
         i = hit - v;
         for (j = i + 1; j < n && v[j] == 'a'; j++)
             ;
         if (j - i >= 3) {
-            o = PyUnicode_Substring(text, i, j);
-            if (o == NULL || PyList_Append(words, o) < 0) {
-                Py_XDECREF(o);
-                goto fail;
-            }
-            Py_DECREF(o);
-            if (append_int(starts, i) < 0)
-                goto fail;
+            *end = j;
+            return i;
         }
         i = j;
     }
-    return Py_BuildValue("(NN)", words, starts);
+    return -1;
+}
+
+static uint32_t fnv1a(const unsigned char *p, Py_ssize_t len) {
+    uint32_t h = 2166136261u;
+    Py_ssize_t k;
+    for (k = 0; k < len; k++)
+        h = (h ^ p[k]) * 16777619u;
+    return h;
+}
+
+/* A set of byte strings of the text (offset, length), open addressing; grown at half load. */
+typedef struct {
+    Py_ssize_t *off, cap, used;
+    int32_t *len;
+    uint32_t *hash;
+} word_table;
+
+static int table_init(word_table *t, Py_ssize_t cap) {
+    t->cap = cap;
+    t->used = 0;
+    t->off = PyMem_Malloc((size_t)cap * sizeof(Py_ssize_t));
+    t->len = PyMem_Calloc((size_t)cap, sizeof(int32_t)); /* len 0: empty slot */
+    t->hash = PyMem_Malloc((size_t)cap * sizeof(uint32_t));
+    if (t->off == NULL || t->len == NULL || t->hash == NULL) {
+        PyMem_Free(t->off);
+        PyMem_Free(t->len);
+        PyMem_Free(t->hash);
+        PyErr_NoMemory();
+        return -1;
+    }
+    return 0;
+}
+
+static void table_free(word_table *t) {
+    PyMem_Free(t->off);
+    PyMem_Free(t->len);
+    PyMem_Free(t->hash);
+}
+
+/* The slot of text[off:off+len] (a[]: its bytes): found (1) or where it goes (0). */
+static Py_ssize_t table_slot(const word_table *t, const unsigned char *a, Py_ssize_t off, Py_ssize_t len,
+                             uint32_t h, int *found) {
+    Py_ssize_t k = (Py_ssize_t)(h & (uint32_t)(t->cap - 1));
+    while (t->len[k]) {
+        if (t->hash[k] == h && t->len[k] == len && memcmp(a + t->off[k], a + off, (size_t)len) == 0) {
+            *found = 1;
+            return k;
+        }
+        k = (k + 1) & (t->cap - 1);
+    }
+    *found = 0;
+    return k;
+}
+
+static int table_add(word_table *t, const unsigned char *a, Py_ssize_t off, Py_ssize_t len, uint32_t h) {
+    int found;
+    Py_ssize_t k;
+    if (2 * (t->used + 1) > t->cap) { /* grow to twice the size */
+        word_table big;
+        Py_ssize_t q;
+        if (table_init(&big, 2 * t->cap) < 0)
+            return -1;
+        for (q = 0; q < t->cap; q++) {
+            if (t->len[q]) {
+                k = table_slot(&big, a, t->off[q], t->len[q], t->hash[q], &found);
+                big.off[k] = t->off[q];
+                big.len[k] = t->len[q];
+                big.hash[k] = t->hash[q];
+            }
+        }
+        big.used = t->used;
+        table_free(t);
+        *t = big;
+    }
+    k = table_slot(t, a, off, len, h, &found);
+    if (!found) {
+        t->off[k] = off;
+        t->len[k] = (int32_t)len;
+        t->hash[k] = h;
+        t->used++;
+    }
+    return !found;
+}
+
+/* cap_word_set(text, view) -> set[str]: the distinct capitalised words of an ASCII text (one str each). */
+static PyObject *cap_word_set(PyObject *self, PyObject *args) {
+    PyObject *text, *view, *out;
+    const unsigned char *v, *a;
+    Py_ssize_t n, i = 0, e;
+    word_table t;
+    if (!PyArg_ParseTuple(args, "US", &text, &view))
+        return NULL;
+    v = (const unsigned char *)PyBytes_AS_STRING(view);
+    n = PyBytes_GET_SIZE(view);
+    if (!PyUnicode_IS_ASCII(text) || n != PyUnicode_GET_LENGTH(text)) {
+        PyErr_SetString(PyExc_ValueError, "cap_word_set: an ASCII text and its word view");
+        return NULL;
+    }
+    a = PyUnicode_1BYTE_DATA(text);
+    out = PySet_New(NULL);
+    if (out == NULL || table_init(&t, 1024) < 0) {
+        Py_XDECREF(out);
+        return NULL;
+    }
+    while ((i = next_cap_word(v, n, i, &e)) >= 0) {
+        int r = table_add(&t, a, i, e - i, fnv1a(a + i, e - i));
+        if (r < 0)
+            goto fail;
+        if (r) {
+            PyObject *w = PyUnicode_Substring(text, i, e);
+            if (w == NULL || PySet_Add(out, w) < 0) {
+                Py_XDECREF(w);
+                goto fail;
+            }
+            Py_DECREF(w);
+        }
+        i = e;
+    }
+    table_free(&t);
+    return out;
 fail:
-    Py_XDECREF(words);
-    Py_XDECREF(starts);
+    table_free(&t);
+    Py_DECREF(out);
+    return NULL;
+}
+
+/* cap_word_spans(text, view, words) -> [(start, end)]: the places of the capitalised words of an ASCII text
+ * that are in words (an iterable of str), in order. */
+static PyObject *cap_word_spans(PyObject *self, PyObject *args) {
+    PyObject *text, *view, *words, *lst, *out = NULL;
+    const unsigned char *v, *a;
+    unsigned char *buf = NULL;
+    Py_ssize_t n, i = 0, e, k, nw, total = 0;
+    word_table t;
+    if (!PyArg_ParseTuple(args, "USO", &text, &view, &words))
+        return NULL;
+    v = (const unsigned char *)PyBytes_AS_STRING(view);
+    n = PyBytes_GET_SIZE(view);
+    if (!PyUnicode_IS_ASCII(text) || n != PyUnicode_GET_LENGTH(text)) {
+        PyErr_SetString(PyExc_ValueError, "cap_word_spans: an ASCII text and its word view");
+        return NULL;
+    }
+    a = PyUnicode_1BYTE_DATA(text);
+    lst = PySequence_List(words);
+    if (lst == NULL)
+        return NULL;
+    nw = PyList_GET_SIZE(lst);
+    for (k = 0; k < nw; k++) { /* only ASCII words can equal a capitalised word of an ASCII text */
+        PyObject *w = PyList_GET_ITEM(lst, k);
+        if (!PyUnicode_Check(w)) {
+            Py_DECREF(lst);
+            PyErr_SetString(PyExc_TypeError, "cap_word_spans: words must be str");
+            return NULL;
+        }
+        if (PyUnicode_IS_ASCII(w))
+            total += PyUnicode_GET_LENGTH(w);
+    }
+    /* the words' bytes, one after the other: the table's offsets point into this buffer */
+    buf = PyMem_Malloc((size_t)total + 1);
+    if (buf == NULL || table_init(&t, 16) < 0) {
+        PyMem_Free(buf);
+        Py_DECREF(lst);
+        return buf == NULL ? PyErr_NoMemory() : NULL;
+    }
+    for (total = 0, k = 0; k < nw; k++) {
+        PyObject *w = PyList_GET_ITEM(lst, k);
+        Py_ssize_t len = PyUnicode_GET_LENGTH(w);
+        if (!PyUnicode_IS_ASCII(w) || len == 0)
+            continue;
+        memcpy(buf + total, PyUnicode_1BYTE_DATA(w), (size_t)len);
+        if (table_add(&t, buf, total, len, fnv1a(buf + total, len)) < 0)
+            goto fail;
+        total += len;
+    }
+    out = PyList_New(0);
+    if (out == NULL)
+        goto fail;
+    while (t.used && (i = next_cap_word(v, n, i, &e)) >= 0) {
+        Py_ssize_t len = e - i, slot;
+        uint32_t h = fnv1a(a + i, len);
+        int found = 0;
+        for (slot = (Py_ssize_t)(h & (uint32_t)(t.cap - 1)); t.len[slot]; slot = (slot + 1) & (t.cap - 1)) {
+            if (t.hash[slot] == h && t.len[slot] == len && memcmp(buf + t.off[slot], a + i, (size_t)len) == 0) {
+                found = 1;
+                break;
+            }
+        }
+        if (found && append_span(out, i, e) < 0)
+            goto fail;
+        i = e;
+    }
+    table_free(&t);
+    PyMem_Free(buf);
+    Py_DECREF(lst);
+    return out;
+fail:
+    Py_XDECREF(out);
+    table_free(&t);
+    PyMem_Free(buf);
+    Py_DECREF(lst);
     return NULL;
 }
 
@@ -1367,7 +1541,8 @@ static PyMethodDef methods[] = {
     {"q_word_starts", q_word_starts, METH_O, "The starts that candidates._Q_WORD gives the name pass."},
     {"iban_starts", iban_starts, METH_O, "Starts of candidates._IBAN_START in the word view."},
     {"particle_spaces", particle_spaces, METH_VARARGS, "Starts of candidates._PARTICLE_BEFORE_CAPITAL."},
-    {"cap_words", cap_words, METH_VARARGS, "candidates._ASCII_CAP_WORD's words and starts."},
+    {"cap_word_set", cap_word_set, METH_VARARGS, "The distinct capitalised words of an ASCII text."},
+    {"cap_word_spans", cap_word_spans, METH_VARARGS, "The places of the capitalised words that are in a set."},
     {"resolve", resolve, METH_VARARGS, "Engine._resolve (no max_detections) in C."},
     {"raw_hits", raw_hits, METH_VARARGS, "The ASCII loop of Engine._raw_hits in C."},
     {NULL, NULL, 0, NULL}};

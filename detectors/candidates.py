@@ -23,7 +23,7 @@ and CSV, where digits and capitals are everywhere, a per-position regex costs 15
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from itertools import accumulate, compress, count
 
@@ -419,7 +419,7 @@ def _expand_lists(text: str, spans: list[tuple[int, int]], stop: frozenset[str])
 _SURNAME_END_RE: re.Pattern | None = None
 
 
-def _lone_vocabulary(text: str, cap_words: list[str] | None = None) -> set[str]:
+def _lone_vocabulary(text: str, cap_words: Iterable[str] | None = None) -> set[str]:
     """The capitalised words of ``text`` (``cap_words``: its ``_CAP_WORD`` matches, when the caller has them)
     taken as lone names: those of the lexicon (``validators._lone_names_capitalised``, a C-level set
     intersection) and, in a text that has at least one of those, the unknown words with a surname ending
@@ -502,18 +502,22 @@ def _lone_name_spans(regex, text: str, ascii_text: bytes, c=None) -> list[tuple[
     street) or by a place prefix (``St Georges``, ``Via del Campo``), not alone on the line after a line that
     ends in a number (a city in an address block), and not preceded by a capitalised word unless that is a
     stop word (``Hi Freddy``). Same result as ``_LoneNameReference.finditer``. ``c``: the compiled scans
-    (``detectors._speedups.cap_words``), same results."""
+    (``detectors._speedups.cap_word_set``, ``cap_word_spans``), same results."""
     from detectors.validators import _name_lexicons
 
     if len(text) <= _LOWER_MAX and text.islower():
         # no capital anywhere (a lower-cased cell or message): given name + surname pairs instead
         return _lower_pairs(text)
     if text.isascii() and c is not None:
-        words, word_starts = c.cap_words(text, _word_view(ascii_text))
-
-        def spans(ks) -> list[tuple[int, int]]:
-            return [(word_starts[k], word_starts[k] + len(words[k])) for k in ks]
-    elif text.isascii():
+        # compiled: the distinct words (one str each), then the places of those in the vocabulary
+        view = _word_view(ascii_text)
+        hits = _lone_vocabulary(text, c.cap_word_set(text, view))
+        if not hits:
+            return []
+        stop = _name_lexicons()[2]
+        return _expand_lists(text, [(i, e) for i, e in c.cap_word_spans(text, view, hits)
+                                    if _lone_name_ok(text, i, e, stop)], stop)
+    if text.isascii():
         # _CAP_WORD is [A-Z][a-z]{2,} here, "Aaa+" in the word view: re skips from one "Aaa" to the next
         found = list(_ASCII_CAP_WORD.finditer(_word_view(ascii_text)))
         words = [text[m.start():m.end()] for m in found]

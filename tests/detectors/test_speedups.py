@@ -323,10 +323,12 @@ def test_word_view_scans_equal_their_regexes():
         assert S.iban_starts(tr) == want_i, t
         n_i += len(want_i)
         if t.isascii():
-            words, starts = S.cap_words(t, tr)
             found = list(C._ASCII_CAP_WORD.finditer(tr))
-            assert words == [t[m.start():m.end()] for m in found] and starts == [m.start() for m in found], t
-            n_w += len(words)
+            words = {t[m.start():m.end()] for m in found}
+            assert S.cap_word_set(t, tr) == words, t
+            some = {w for w in words if hash(w) % 3 == 0} | {"Zzz", "Noort", ""}
+            assert S.cap_word_spans(t, tr, some) == [m.span() for m in found if t[m.start():m.end()] in some], t
+            n_w += len(found)
         n_a += len(want)
         n_p += len(want_p)
     assert n_a > 500 and n_p > 100 and n_w > 1000 and n_i > 100 and n_q > 100
@@ -346,3 +348,18 @@ def test_word_view_passes_with_compiled_scans_equal_the_python_passes(engines, n
         forget()
         n += len(got)
     assert n > 100
+
+
+def test_cap_word_tables_grow_past_their_first_size():
+    from detectors import candidates as C
+
+    rng = random.Random(37)
+    upper, lower = "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghij"
+    words = [rng.choice(upper) + "".join(rng.choice(lower) for _ in range(rng.randint(2, 9))) for _ in range(6000)]
+    t = " ".join(words + words[:100])
+    tr = t.encode("ascii").translate(C._WORD_TABLE)
+    assert S.cap_word_set(t, tr) == set(words)
+    wanted = set(words[::7]) | {w.lower() for w in words[:50]}  # the lower-cased ones are never capitalised words
+    spans = S.cap_word_spans(t, tr, wanted)
+    assert spans == [m.span() for m in C._ASCII_CAP_WORD.finditer(tr) if t[m.start():m.end()] in wanted]
+    assert len(spans) > 800
