@@ -292,3 +292,33 @@ def test_settle_loads_lazy_data_freezes_the_heap_and_changes_no_detection():
         assert get_engine(pack, KEY + b"-settle", settle=True) is cached and cached.settled
     finally:
         gc.unfreeze()
+
+
+def test_detect_pauses_the_collector_and_restores_its_state(engines):
+    fast, _ = engines
+    seen = []
+    validators_before = fast.rules[0].validators
+
+    def spy(value):
+        seen.append(gc.isenabled())
+        return True
+
+    assert gc.isenabled()
+    fast.rules[0].validators = (spy,)
+    try:
+        fast.rules[0].valid_memo.clear()
+        fast.detect(fast.rules[0].rule.samples.positive[0].text)
+    finally:
+        fast.rules[0].validators = validators_before
+        fast.rules[0].valid_memo.clear()
+    assert seen and not any(seen)  # paused inside the call
+    assert gc.isenabled()  # running again after it
+    gc.disable()
+    try:
+        fast.detect("a text with 10.1.2.3 in it")
+        assert not gc.isenabled()  # a caller's paused collector stays paused
+    finally:
+        gc.enable()
+    with pytest.raises((TypeError, AttributeError)):
+        fast.detect(12345)  # an error inside the call still restores it
+    assert gc.isenabled()
