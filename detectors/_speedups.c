@@ -6,11 +6,14 @@
  * same texts and compares. Nothing here keeps a reference to a text or a value after it returns.
  *
  *   hmac_midstates  the SHA-256 states after the HMAC key pads (RFC 2104)
+ *   sha_impl        which SHA-256 block function runs (SHA-NI where the CPU has it, else portable C)
  *   build           engine.Engine._build: line, column, masked excerpt, keyed hash, Detection objects
  *   ipv4_spans      candidates._ipv4_spans: matches of (?<![\d.])\d{1,3}(?:\.\d{1,3}){3}(?!\.?\d)
  *   ipv4_rule       engine._fast_ipv4 without allow lists: the IP_ADDRESS rule at ipv4 candidates
- *   card_rule       engine._fast_card_digits without allow lists: the card number rule at card_digits candidates
- *   run_spans       candidates.CandidateClass._run_spans: runs of digits and separators (card numbers)
+ *   card_rule       engine._fast_card_digits for ASCII text: the card number rule at card_digits candidates
+ *                   (its validators and allow values are called back in Python)
+ *   run_spans       candidates.CandidateClass._run_spans: runs of digits and separators (card numbers);
+ *                   ASCII runs matched without finditer when the class regex has the plain form
  *   a_word_starts, q_word_starts, particle_spaces, cap_word_set, cap_word_spans, iban_starts
  *                   the scans of the word view behind the name, lone-name and IBAN candidate passes
  *   resolve         engine.Engine._resolve: overlaps between managed detections (packs without max_detections)
