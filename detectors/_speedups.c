@@ -17,6 +17,7 @@
  *   a_word_starts, q_word_starts, particle_spaces, cap_word_set, cap_word_spans, iban_starts
  *                   the scans of the word view behind the name, lone-name and IBAN candidate passes
  *   resolve         engine.Engine._resolve: overlaps between managed detections (packs without max_detections)
+ *   spaced_lower    the literal pass's haystack: b" " + the lower-cased ASCII text, in one pass
  *   raw_hits        engine.Engine._raw_hits' loop over the ahocorasick-rs matches of an ASCII text
  */
 #define PY_SSIZE_T_CLEAN
@@ -1282,6 +1283,29 @@ fail:
 
 /* ------------------------------------------------------------------ literal pass */
 
+/* spaced_lower(text) -> bytes: b" " + text.lower().encode("ascii") for an ASCII text, in one pass (the literal
+ * pass's haystack; Engine._raw_hits). */
+static PyObject *spaced_lower(PyObject *self, PyObject *text) {
+    PyObject *out;
+    Py_ssize_t n, k;
+    const Py_UCS1 *t;
+    char *o;
+    if (!PyUnicode_Check(text) || !PyUnicode_IS_ASCII(text)) {
+        PyErr_SetString(PyExc_ValueError, "spaced_lower: an ASCII str expected");
+        return NULL;
+    }
+    n = PyUnicode_GET_LENGTH(text);
+    t = PyUnicode_1BYTE_DATA(text);
+    out = PyBytes_FromStringAndSize(NULL, n + 1);
+    if (out == NULL)
+        return NULL;
+    o = PyBytes_AS_STRING(out);
+    o[0] = ' ';
+    for (k = 0; k < n; k++)
+        o[k + 1] = (char)(t[k] >= 'A' && t[k] <= 'Z' ? t[k] + 32 : t[k]);
+    return out;
+}
+
 /* raw_hits(matches, items_of, low_b, by_kind) -> None
  *
  * = the ASCII loop of Engine._raw_hits: matches are ahocorasick-rs's (key, start, end) over low_b (the
@@ -1547,6 +1571,7 @@ static PyMethodDef methods[] = {
     {"cap_word_set", cap_word_set, METH_VARARGS, "The distinct capitalised words of an ASCII text."},
     {"cap_word_spans", cap_word_spans, METH_VARARGS, "The places of the capitalised words that are in a set."},
     {"resolve", resolve, METH_VARARGS, "Engine._resolve (no max_detections) in C."},
+    {"spaced_lower", spaced_lower, METH_O, "b' ' + text.lower().encode('ascii') of an ASCII text."},
     {"raw_hits", raw_hits, METH_VARARGS, "The ASCII loop of Engine._raw_hits in C."},
     {NULL, NULL, 0, NULL}};
 

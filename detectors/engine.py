@@ -806,7 +806,7 @@ class Engine:
             return kw_hits, anchor_hits, cdi_hits
         by_kind = (kw_hits, anchor_hits, cdi_hits)
         if self._rs is not None and len(text) >= _RS_MIN_LEN and text.isascii():
-            low_b = b" " + text.lower().encode("ascii")
+            low_b = b" " + text.lower().encode("ascii") if self._c is None else self._c.spaced_lower(text)
             matches = self._rs.find_matches_as_indexes(low_b, overlapping=True)
             if self._c is not None:
                 self._c.raw_hits(matches, self._rs_items, low_b, by_kind)

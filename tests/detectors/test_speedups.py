@@ -279,6 +279,13 @@ def test_resolve_equals_the_python_resolution(engines):
         S.resolve([(1, 1.0, 5, 6, 0, "a"), (1, 1.0, 1, 2, 0, "b")], compiled._rule_meta)
 
 
+def test_spaced_lower_is_the_literal_pass_haystack():
+    for t in ["", "A", "Hello World! 123 @[`{", "".join(map(chr, range(128))) * 3] + _mixed_texts(seed=8)[:5]:
+        assert S.spaced_lower(t) == b" " + t.lower().encode("ascii")
+    with pytest.raises(ValueError):
+        S.spaced_lower("é")
+
+
 def test_raw_hits_equal_the_python_loop(engines):
     compiled, python = engines
     assert compiled._rs is not None  # ahocorasick-rs is a dependency: the DFA pass runs on ASCII text
