@@ -1162,21 +1162,27 @@ static int table_add(word_table *t, const unsigned char *a, Py_ssize_t off, Py_s
     return !found;
 }
 
+/* The bytes of an ASCII text and of its word view, which must be as long (-1 with an exception otherwise). */
+static int ascii_text_and_view(PyObject *text, PyObject *view, const char *fn, const unsigned char **a,
+                               const unsigned char **v, Py_ssize_t *n) {
+    *n = PyBytes_GET_SIZE(view);
+    if (!PyUnicode_IS_ASCII(text) || *n != PyUnicode_GET_LENGTH(text)) {
+        PyErr_Format(PyExc_ValueError, "%s: an ASCII text and its word view", fn);
+        return -1;
+    }
+    *a = PyUnicode_1BYTE_DATA(text);
+    *v = (const unsigned char *)PyBytes_AS_STRING(view);
+    return 0;
+}
+
 /* cap_word_set(text, view) -> set[str]: the distinct capitalised words of an ASCII text (one str each). */
 static PyObject *cap_word_set(PyObject *self, PyObject *args) {
     PyObject *text, *view, *out;
     const unsigned char *v, *a;
     Py_ssize_t n, i = 0, e;
     word_table t;
-    if (!PyArg_ParseTuple(args, "US", &text, &view))
+    if (!PyArg_ParseTuple(args, "US", &text, &view) || ascii_text_and_view(text, view, "cap_word_set", &a, &v, &n) < 0)
         return NULL;
-    v = (const unsigned char *)PyBytes_AS_STRING(view);
-    n = PyBytes_GET_SIZE(view);
-    if (!PyUnicode_IS_ASCII(text) || n != PyUnicode_GET_LENGTH(text)) {
-        PyErr_SetString(PyExc_ValueError, "cap_word_set: an ASCII text and its word view");
-        return NULL;
-    }
-    a = PyUnicode_1BYTE_DATA(text);
     out = PySet_New(NULL);
     if (out == NULL || table_init(&t, 1024) < 0) {
         Py_XDECREF(out);
@@ -1212,15 +1218,9 @@ static PyObject *cap_word_spans(PyObject *self, PyObject *args) {
     unsigned char *buf = NULL;
     Py_ssize_t n, i = 0, e, k, nw, total = 0;
     word_table t;
-    if (!PyArg_ParseTuple(args, "USO", &text, &view, &words))
+    if (!PyArg_ParseTuple(args, "USO", &text, &view, &words) ||
+        ascii_text_and_view(text, view, "cap_word_spans", &a, &v, &n) < 0)
         return NULL;
-    v = (const unsigned char *)PyBytes_AS_STRING(view);
-    n = PyBytes_GET_SIZE(view);
-    if (!PyUnicode_IS_ASCII(text) || n != PyUnicode_GET_LENGTH(text)) {
-        PyErr_SetString(PyExc_ValueError, "cap_word_spans: an ASCII text and its word view");
-        return NULL;
-    }
-    a = PyUnicode_1BYTE_DATA(text);
     lst = PySequence_List(words);
     if (lst == NULL)
         return NULL;

@@ -508,34 +508,32 @@ def _lone_name_spans(regex, text: str, ascii_text: bytes, c=None) -> list[tuple[
     if len(text) <= _LOWER_MAX and text.islower():
         # no capital anywhere (a lower-cased cell or message): given name + surname pairs instead
         return _lower_pairs(text)
+    # words: the capitalised words (or, compiled, the distinct ones); places(hits): where those in hits are
     if text.isascii() and c is not None:
-        # compiled: the distinct words (one str each), then the places of those in the vocabulary
         view = _word_view(ascii_text)
-        hits = _lone_vocabulary(text, c.cap_word_set(text, view))
-        if not hits:
-            return []
-        stop = _name_lexicons()[2]
-        return _expand_lists(text, [(i, e) for i, e in c.cap_word_spans(text, view, hits)
-                                    if _lone_name_ok(text, i, e, stop)], stop)
-    if text.isascii():
+        words = c.cap_word_set(text, view)  # one str a distinct word
+
+        def places(hits: set[str]) -> list[tuple[int, int]]:
+            return c.cap_word_spans(text, view, hits)
+    elif text.isascii():
         # _CAP_WORD is [A-Z][a-z]{2,} here, "Aaa+" in the word view: re skips from one "Aaa" to the next
         found = list(_ASCII_CAP_WORD.finditer(_word_view(ascii_text)))
         words = [text[m.start():m.end()] for m in found]
 
-        def spans(ks) -> list[tuple[int, int]]:
-            return [found[k].span() for k in ks]
+        def places(hits: set[str]) -> list[tuple[int, int]]:
+            return [found[k].span() for k in compress(count(), map(hits.__contains__, words))]
     else:
         parts = _CAP_WORD_SPLIT.split(text)  # one C-level pass: the words are the odd pieces
         words = parts[1::2]
 
-        def spans(ks) -> list[tuple[int, int]]:
+        def places(hits: set[str]) -> list[tuple[int, int]]:
             # the running sum of the pieces' lengths gives each word's start without a Python step per word
             starts = list(accumulate(map(len, parts)))[0::2]  # starts[k]: where words[k] begins
-            return [(starts[k], starts[k] + len(words[k])) for k in ks]
+            return [(starts[k], starts[k] + len(words[k])) for k in compress(count(), map(hits.__contains__, words))]
     hits = _lone_vocabulary(text, words)
     if not hits:
         return []
-    cands = spans(compress(count(), map(hits.__contains__, words)))  # the places of the words in hits
+    cands = places(hits)
     stop = _name_lexicons()[2]
     return _expand_lists(text, [(i, e) for i, e in cands if _lone_name_ok(text, i, e, stop)], stop)
 

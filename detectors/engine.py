@@ -24,11 +24,12 @@
 6. returns ``Detection``s with a masked excerpt and an HMAC-SHA256 of the normalised value (from
    precomputed key pads; each distinct value once per call). The raw value never leaves this module.
 
-The per-item loops with the most items per MB (the literal pass's hits on ASCII text, the IPv4 and digit-run
-candidate passes, the IP_ADDRESS fast path, building the detections) run in C when the optional extension
-``detectors._speedups`` is built (setup.py does when a compiler is there): the same results, tested side by
-side (``tests/detectors/test_speedups.py``); without it, or with ``LAKESCAN_PURE_PYTHON=1``, the Python code
-here runs.
+The per-item loops with the most items per MB (the literal pass's haystack and hits on ASCII text, the IPv4 and
+digit-run candidate passes, the word-view scans of the name and IBAN passes, the IP_ADDRESS and card-number fast
+paths, overlap resolution, building the detections; the index at the top of ``detectors/_speedups.c``) run in C
+when the optional extension ``detectors._speedups`` is built (setup.py does when a compiler is there): the same
+results, tested side by side (``tests/detectors/test_speedups.py``); without it, or with
+``LAKESCAN_PURE_PYTHON=1``, the Python code here runs.
 """
 from __future__ import annotations
 
@@ -54,6 +55,7 @@ from detectors.candidates import forget as forget_texts
 from detectors.linear import linear_time
 from detectors.pack import RulePack
 from detectors.schema import FLAGS, CustomIdentifier, Rule, value_groups
+from detectors.validators import remembered
 
 __all__ = ["Detection", "Engine", "field_tokens", "get_engine", "keyword_variants"]
 
@@ -180,14 +182,14 @@ def _lower_same_length(text: str) -> str:
 # (lowercased)", read from the pattern's parse tree; a window whose lowercased text holds none of them
 # cannot contain a match, so the pattern is not run there (same results, fewer regex calls)
 _REQ_MIN_LEN = 3
+_REQ_MAX_COUNT = 16
+_NON_QUANTIFIER_BRACE = re.compile(r"\{(?!\d*,?\d*\})")  # also an escaped one: no guessing
 
 
 def _selective(lit: str) -> bool:
     """A literal rare enough to skip windows by: three characters or more, or two with a punctuation mark
     (``-p``, ``::``; two letters or digits, ``de`` or ``20``, are in most windows)."""
     return len(lit) >= _REQ_MIN_LEN or (len(lit) == 2 and not lit.isalnum())
-_REQ_MAX_COUNT = 16
-_NON_QUANTIFIER_BRACE = re.compile(r"\{(?!\d*,?\d*\})")  # also an escaped one: no guessing
 
 
 def _required_literals(src: str) -> tuple[str, ...] | None:
@@ -446,10 +448,8 @@ class _CRule:
         self.validators = tuple(validators[v] for v in rule.validators)
         # hash(value) -> whether every validator accepts the value. Validators are pure functions of the value,
         # and values recur (a user agent's "Intel Mac" on every access log line, a person named again and again
-        # in a text), so their verdicts are remembered, up to _VALID_MEMO_MAX values per rule per process. Keyed
-        # by the value's hash (SipHash with this process's random seed), so the memo keeps no value found in a
-        # scanned object alive after detect() returns; two of 4096 values share a 64-bit hash with a
-        # probability of about 1e-12
+        # in a text), so their verdicts are remembered, up to _VALID_MEMO_MAX values per rule per process, keyed
+        # by the value's hash (validators.remembered): the memo keeps no value found in a scanned object alive
         self.valid_memo: dict[int, bool] = {}
         self.normalize = rule.normalize
         self.allow_values = frozenset(_normalise(v, rule.normalize) for v in rule.allow.values)
@@ -480,14 +480,10 @@ class _CRule:
     def valid(self, value: str) -> bool:
         """Every validator's verdict on ``value``, from ``valid_memo`` when it was judged before (the memo is
         emptied when it holds _VALID_MEMO_MAX verdicts)."""
-        key = hash(value)
-        ok = self.valid_memo.get(key)
-        if ok is None:
-            ok = all(v(value) for v in self.validators)
-            if len(self.valid_memo) >= _VALID_MEMO_MAX:
-                self.valid_memo.clear()
-            self.valid_memo[key] = ok
-        return ok
+        return remembered(self.valid_memo, value, self._judge, _VALID_MEMO_MAX)
+
+    def _judge(self, value: str) -> bool:
+        return all(v(value) for v in self.validators)
 
 
 _VALID_MEMO_MAX = 4096

@@ -30,6 +30,19 @@ PLACE_PREFIXES = frozenset({
 _SEP = re.compile(r"[\s\-./]")
 
 
+def remembered(memo: dict[int, bool], value: str, judge: Callable[[str], bool], limit: int = 4096) -> bool:
+    """``judge(value)`` for a pure ``judge``, remembered in ``memo`` by the value's hash (SipHash with this
+    process's random seed), so that the memo keeps no scanned value alive; emptied when it holds ``limit``
+    verdicts. Two of 4096 values share a 64-bit hash with a probability of about 1e-12."""
+    key = hash(value)
+    ok = memo.get(key)
+    if ok is None:
+        if len(memo) >= limit:
+            memo.clear()
+        ok = memo[key] = judge(value)
+    return ok
+
+
 def _digits(value: str, seps: str = " -") -> str:
     """Strip the given separator characters; return "" if anything other than digits remains."""
     s = value.strip()
@@ -898,15 +911,9 @@ def _name_english_words() -> frozenset[str]:
 def person_name(value: str) -> bool:
     """Full person name: 2-3 capitalised words, no stop word, the first a known first name; with three words
     the middle and last must be known names (or the middle is an initial: ``Faina D. Yefremova``), with two any
-    surname-shaped word (lexicons: detectors/data/). Verdicts are remembered by the value's hash (no scanned value
-    stays in memory): the lone-name pass and the NAME rule judge the same full names of a text."""
-    key = hash(value)
-    ok = _PERSON_NAME_MEMO.get(key)
-    if ok is None:
-        if len(_PERSON_NAME_MEMO) >= 4096:
-            _PERSON_NAME_MEMO.clear()
-        ok = _PERSON_NAME_MEMO[key] = _person_name(value)
-    return ok
+    surname-shaped word (lexicons: detectors/data/). Verdicts are ``remembered``: the lone-name pass and the
+    NAME rule judge the same full names of a text."""
+    return remembered(_PERSON_NAME_MEMO, value, _person_name)
 
 
 _PERSON_NAME_MEMO: dict[int, bool] = {}
@@ -1721,5 +1728,5 @@ VALIDATORS: dict[str, Callable[[str], bool]] = {
     name: fn
     for name, fn in sorted(globals().items())
     if callable(fn) and not name.startswith("_") and getattr(fn, "__module__", None) == __name__
-    and name not in ("shannon_entropy",)
+    and name not in ("shannon_entropy", "remembered")
 }
