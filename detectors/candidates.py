@@ -324,6 +324,7 @@ _LEAD_WORDS = frozenset({
 _ORG_AFTER = re.compile(r"[ \t]+(?:Orchestra|Inc\b|LLC|Ltd\b|Group|Company|Co\b|Corp\b|Corporation|Partners|"
                         r"Associates|Brothers|Bros\b|LLP|PLC|GmbH|AG\b|Foundation|Institute|Consulting|Law|Band|"
                         r"Architects|Agency|Holdings|Industries|Enterprises|Solutions|Systems|Technologies)")
+_NUMBER_NEXT = re.compile(r"[ \t]+\d")
 _NEXT_WORD = re.compile(r"[ \t]+(?:(?:de|del|da|di|do|du|la|le|van|von|der)[ \t]+)?[A-ZÀ-ÖØ-ÞĀ-Ž]")
 
 
@@ -378,13 +379,15 @@ _LIST_LEFT = re.compile(r"(?<![\w'’.@/-])([A-ZÀ-ÖØ-ÞĀ-Ž][a-zß-öø-ÿā
 def _expand_lists(text: str, spans: list[tuple[int, int]], stop: frozenset[str]) -> list[tuple[int, int]]:
     """Coordinated names: in a list of single capitalised words (``Kónya, Becker and Vasquez``, ``They had 6:
     Gaetane, Hannah, Anthony``) in which two or more items are names already found, the other items are
-    names too (unless they are stop words or place words, or a capitalised word follows them); a list followed
+    names too (unless they are stop words or place words, or a capitalised word follows them); with one name
+    found (``Lamovec and Morales``), only the items of 4+ letters that are no English word; a list followed
     by a firm's word (``Orchestra``, ``Inc``, ``Partners``) is a firm's name and none of it is reported."""
-    if len(spans) < 2:
+    if not spans:
         return spans
-    from detectors.validators import _load_data
+    from detectors.validators import _english_words, _load_data, _name_english_words
 
     places = _load_data("single_name_exclusions.txt")
+    english, name_english = _english_words(), _name_english_words()
     found = set(spans)
     extra: set[tuple[int, int]] = set()
     drop: set[tuple[int, int]] = set()
@@ -405,11 +408,15 @@ def _expand_lists(text: str, spans: list[tuple[int, int]], stop: frozenset[str])
         if len(chain) >= 2 and _ORG_AFTER.match(text, chain[-1][1]) is not None:
             drop.update(chain)  # The Davis, Reynolds and Williamson Orchestra: a firm's name
             continue
-        if sum(c in found for c in chain) < 2:
+        known = sum(c in found for c in chain)
+        if known == 0:
             continue
         for c in chain:
             w = text[c[0]:c[1]].lower()
-            if c not in found and w not in stop and w not in places and _NEXT_WORD.match(text, c[1]) is None:
+            vouched = known >= 2 or (len(w) >= 4 and w not in english and w not in name_english)
+            if (vouched and c not in found and w not in stop and w not in places
+                    and _NEXT_WORD.match(text, c[1]) is None
+                    and _NUMBER_NEXT.match(text, c[1]) is None):  # (Leon and Eyrarodda 66: a street)
                 extra.add(c)
     if drop:
         return sorted((found | extra) - drop)
@@ -458,7 +465,8 @@ def _lone_vocabulary(text: str, cap_words: Iterable[str] | None = None) -> set[s
 # about 100 ms per MB, the capitalised-word pass 5-10
 _LOWER_MAX = 8192
 _LOWER_WORD = re.compile(r"[^\W\d_A-Z]{4,}")
-_LOWER_PAIR = re.compile(r"(?<![\w'’.@/-])([^\W\d_]{2,})(?: [^\W\d_]\.?)? ([^\W\d_]{2,})(?![\w'’@/-])")
+# (a possessive 's may follow: olga krylova's killers)
+_LOWER_PAIR = re.compile(r"(?<![\w'’.@/-])([^\W\d_]{2,})(?: [^\W\d_]\.?)? ([^\W\d_]{2,})(?![\w@/-]|['’](?!s\b))")
 
 
 def _lower_pairs(text: str) -> list[tuple[int, int]]:
@@ -487,7 +495,37 @@ def _lower_pairs(text: str) -> list[tuple[int, int]]:
         if m is not None and lone_name(m.group()):
             out.append(m.span())
             last = m.end()
+    if "," in text:
+        out = _lower_lists(text, out)
     return out
+
+
+# a lower-case list of three or more single words: "a, b, c and d" / "a, b and c" (an Oxford comma may
+# stand before the "and")
+_LOWER_LIST = re.compile(r"(?<![\w'’.@/-])[^\W\d_]{2,}(?:,[ \t]+[^\W\d_]{2,}){1,}(?:,?[ \t]+and[ \t]+[^\W\d_]{2,})?"
+                         r"(?![\w@/-]|['’](?!s\b))")
+_LOWER_ITEM = re.compile(r"[^\W\d_]{2,}")
+
+
+def _lower_lists(text: str, pairs: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Coordinated given names in all lower-case text (``they had 6: leonti, terrence, pamela, donna, andrea and
+    brian``): in a list of three or more single words of which at least two, and at least half, are known given
+    names (no English word: ``validators._lower_given_names``), every item that is no English word, stop word
+    or place word is a name, as in a capitalised list (``_expand_lists``). Spans already taken by ``pairs``
+    stay as they are."""
+    from detectors.validators import _lower_given_names, lone_name
+
+    given = _lower_given_names()
+    extra: list[tuple[int, int]] = []
+    for m in _LOWER_LIST.finditer(text):
+        items = [(w.start(), w.end()) for w in _LOWER_ITEM.finditer(text, m.start(), m.end())
+                 if w.group() != "and"]
+        known = sum(text[a:b] in given for a, b in items)
+        if len(items) >= 3 and known >= 2 and 2 * known >= len(items):
+            extra += [(a, b) for a, b in items if lone_name(text[a:b])]
+    if not extra:
+        return pairs
+    return sorted(set(pairs) | {sp for sp in extra if not any(a < sp[1] and sp[0] < b for a, b in pairs)})
 
 
 _ASCII_CAP_WORD = re.compile(rb"Aaa+")  # _CAP_WORD in the word view of an ASCII text (literal-led)

@@ -1026,8 +1026,10 @@ def _lone_names_capitalised() -> frozenset[str]:
 def lone_name(value: str) -> bool:
     """One capitalised word that is a known given name or surname and, alone, hardly anything else (see
     ``_lone_names``), or an unknown word that is neither an English word nor a stop or place word (a name
-    the candidate pass took from a list of names: ``Kónya, Becker and Vasquez``); in all lower-case text, a
-    known given name, an optional initial and a known or surname-shaped surname, none an English word."""
+    the candidate pass took from a list of names: ``Kónya, Becker and Vasquez``); a single lower-case word
+    is judged as if capitalised (an item of a lower-case list of names: ``leonti, terrence and pamela``); in
+    all lower-case text, a known given name, an optional initial and a known or surname-shaped surname, none
+    an English word."""
     if " " in value:  # all lower-case text: given name [initial] surname
         words = value.replace(".", "").split()
         if not value.islower() or len(words) not in (2, 3) or (len(words) == 3 and len(words[1]) != 1):
@@ -1037,6 +1039,8 @@ def lone_name(value: str) -> bool:
         english = _english_words()
         return (f in first and f not in english and f not in stop and s not in english and s not in stop
                 and (s in last or _surname_shaped(s)))
+    if value.islower() and value.isalpha():  # an item of a lower-case list of names (candidates._lower_lists)
+        value = value.capitalize()
     if not (len(value) >= 2 and value[0].isupper() and value[1:].islower() and value.isalpha()):
         return False
     low = value.lower()

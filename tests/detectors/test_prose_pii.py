@@ -49,8 +49,13 @@ def test_lists_of_names_lend_each_other_context():
     # a capitalised word before a name: only a greeting or a sentence-opening word lets it through
     assert _lone("Hi Freddy, I'm contacting you") == ["Freddy"]
     assert _lone("which later became Credit Karma in 1980") == []
-    # one known name is not enough to make a list of names
+    # one known name is not enough to make a list of English words names
     assert _lone("We sell Apples, Oranges and Catherine wheels") == ["Catherine"]
+    # but it vouches for an unknown word of 4+ letters beside it that no dictionary holds
+    assert _lone("Is there a better song? Lamovec and Morales were precision engineers.") == ["Lamovec", "Morales"]
+    assert _lone("Is there a better song? Lam and Morales were precision engineers.") == ["Morales"]
+    # an item followed by a number is a street (Please return to Leon and Eyrarodda 66)
+    assert _lone("Please return to Leon and Eyrarodda 66 in case of an issue.") == ["Leon"]
 
 
 def test_surname_endings_in_a_text_with_names():
@@ -73,6 +78,14 @@ def test_lower_case_names(engine):
     assert _values(engine, "Follow up with lena andersson", "PERSON_NAME", "NAME", "SINGLE_NAME") == []
     assert _values(engine, "follow up with lena andersson", "SINGLE_NAME") == ["lena andersson"]
     assert _values(engine, "follow up with rose garden and mark twain", "SINGLE_NAME") == []
+    # possessive 's
+    assert _values(engine, "olga krylova's killers were sentenced", "SINGLE_NAME") == ["olga krylova"]
+    # a lower-case list of three or more words, at least two and half of them known given names (no English
+    # word): its unknown items that are no English word are names too
+    text = "they had 6: leonti, terrence, pamela, donna, andrea and brian."
+    assert _values(engine, text, "SINGLE_NAME") == sorted(["leonti", "terrence", "pamela", "donna", "andrea", "brian"])
+    assert _values(engine, "we need eggs, milk, pamela and bread", "SINGLE_NAME") == []  # one name in four words
+    assert _values(engine, "we bought apples, pears, donna and andrea", "SINGLE_NAME") == ["andrea", "donna"]
 
 
 @pytest.mark.parametrize("text, value", [
