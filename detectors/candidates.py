@@ -423,6 +423,25 @@ def _expand_lists(text: str, spans: list[tuple[int, int]], stop: frozenset[str])
     return sorted(found | extra) if extra else spans
 
 
+# a speaker's label at the start of a line of a dialogue or chat transcript: Nicole: Remember me / tracy:"i'm
+_SPEAKER = re.compile(r"(?m)^[ \t>*-]*([^\W\d_]{3,}):[ \t]*\S")
+
+
+def _speakers(text: str, named: Callable[[int, int], bool]) -> list[tuple[int, int]]:
+    """The speakers of a transcript (``Ubul: What a wife.⏎Nicole: Remember me``): when two or more lines start
+    with a single-word label and a colon and ``named`` says that one of the labels is a name found already,
+    the labels that are no English word, stop word or place word (validators.lone_name) are names too. Labels
+    of another case than the first one's (``Ubul`` / ``NOTE``) are left alone."""
+    from detectors.validators import lone_name
+
+    labels = [m.span(1) for m in _SPEAKER.finditer(text)]
+    if len(labels) < 2 or not any(named(a, b) for a, b in labels):
+        return []
+    lower = text[labels[0][0]:labels[0][1]].islower()
+    return [(a, b) for a, b in labels
+            if text[a:b].islower() == lower and (named(a, b) or lone_name(text[a:b]))]
+
+
 _SURNAME_END_RE: re.Pattern | None = None
 
 
@@ -497,6 +516,11 @@ def _lower_pairs(text: str) -> list[tuple[int, int]]:
             last = m.end()
     if "," in text:
         out = _lower_lists(text, out)
+    if ":" in text:
+        taken = set(out)
+        more = [sp for sp in _speakers(text, lambda a, b: text[a:b] in firsts) if sp not in taken]
+        if more:
+            out = sorted(taken.union(more))
     return out
 
 
@@ -573,7 +597,18 @@ def _lone_name_spans(regex, text: str, ascii_text: bytes, c=None) -> list[tuple[
         return []
     cands = places(hits)
     stop = _name_lexicons()[2]
-    return _expand_lists(text, [(i, e) for i, e in cands if _lone_name_ok(text, i, e, stop)], stop)
+    return _with_speakers(text, _expand_lists(text, [(i, e) for i, e in cands if _lone_name_ok(text, i, e, stop)],
+                                              stop))
+
+
+def _with_speakers(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """``spans`` and, when one of them labels a line of a transcript, the other speakers (``_speakers``)."""
+    ends = {e for _, e in spans if text[e:e + 1] == ":"}
+    if not ends:
+        return spans
+    found = set(spans)
+    more = [sp for sp in _speakers(text, lambda a, b: (a, b) in found) if sp not in found]
+    return sorted(found.union(more)) if more else spans
 
 
 class _Span:
@@ -601,7 +636,7 @@ class _LoneNameReference:
         lex, stop = _lone_vocabulary(text), _name_lexicons()[2]
         spans = [m.span() for m in _CAP_WORD.finditer(text)
                  if m.group() in lex and _lone_name_ok(text, *m.span(), stop)]
-        for sp in _expand_lists(text, spans, stop):
+        for sp in _with_speakers(text, _expand_lists(text, spans, stop)):
             yield _Span(sp)
 
 

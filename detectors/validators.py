@@ -1050,6 +1050,25 @@ def lone_name(value: str) -> bool:
             and low not in _load_data("single_name_exclusions.txt") and low not in _name_english_words())
 
 
+def cued_name(value: str) -> bool:
+    """One to three words that a cue marks as a person's name (a verb whose subject is a person, a greeting,
+    a role: ``Järvilehto began``, ``Producer Liviana Palerma explained``): each a ``lone_name`` (a known given
+    name or surname that is hardly anything else, or a word no dictionary holds and no stop or place word);
+    in two- or three-word names the last may also be a known surname (``Brad Key``) and a middle one an
+    initial (``Faina D. Yefremova``)."""
+    words = value.split()
+    if not 1 <= len(words) <= 3:
+        return False
+    if len(words) == 1:
+        return lone_name(value)
+    if any(not w[:1].isupper() for w in words):
+        return False
+    last = _name_lexicons()[1]
+    *head, tail = words
+    return (all(lone_name(w) or (i > 0 and len(w.rstrip(".")) == 1) for i, w in enumerate(head))
+            and (lone_name(tail) or (tail.lower() in last and tail.lower() not in _name_lexicons()[2])))
+
+
 def name_in_context(value: str) -> bool:
     """A name introduced by context (\"my name is\", \"Mr.\", \"Name:\"): 1-4 capitalised words or
     initials, none a stop word; in all lower-case text a known given name or surname and no English word."""

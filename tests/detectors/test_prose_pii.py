@@ -58,6 +58,28 @@ def test_lists_of_names_lend_each_other_context():
     assert _lone("Please return to Leon and Eyrarodda 66 in case of an issue.") == ["Leon"]
 
 
+def test_speakers_of_a_transcript():
+    # one speaker is a known name: the others are names when no dictionary holds them
+    assert _lone("Ubul: What a wife.\nNicole: Remember me, Mary?") == ["Ubul", "Nicole", "Mary"]
+    assert _lone('mika: "who are you?"\ntracy:"i am her daughter".') == ["mika", "tracy"]
+    # log or header labels stay out: English words, and one label alone is no transcript
+    assert _lone("ERROR: disk full\nNicole: hi\nWarning: x") == ["Nicole"]
+    assert _lone("Ubul: What a wife.") == []
+
+
+def test_names_cued_by_verbs_greetings_and_roles(engine):
+    assert _values(engine, "Järvilehto began writing as a teenager", "SINGLE_NAME_CUED") == ["Järvilehto"]
+    assert _values(engine, "Tomomi Nishiyama lives at 3 Rua do Arenque", "SINGLE_NAME_CUED") == ["Tomomi Nishiyama"]
+    assert _values(engine, "Hi Manlio, I'm contacting you", "SINGLE_NAME_CUED") == ["Manlio"]
+    assert _values(engine, "Producer Liviana Palerma explained", "SINGLE_NAME_CUED") == ["Liviana Palerma"]
+    # the cue must stand right there: not in the middle of a sentence, not an English word
+    assert _values(engine, "then Järvilehto began writing", "SINGLE_NAME_CUED") == []
+    assert _values(engine, "Construction began in 1977. Hello World!", "SINGLE_NAME_CUED") == []
+    # a lower-case subject only in a lower-case line
+    assert _values(engine, "cormac had given cormac his address", "SINGLE_NAME_CUED") == ["cormac"]
+    assert _values(engine, "nginx began Serving requests", "SINGLE_NAME_CUED") == []
+
+
 def test_surname_endings_in_a_text_with_names():
     assert "Dratchev" in _lone("Unlike the Dratchev novel, it is not about Katrine.")
     assert _lone("Unlike the Dratchev novel, it is not about that.") == []  # no name in the text at all

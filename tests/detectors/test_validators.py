@@ -192,6 +192,8 @@ CASES: dict[str, tuple[list[str], list[str]]] = {
     # (lower case: an item of a lower-case list of names, which the candidate pass finds)
     "lone_name": (["Catherine", "Bergqvist", "Željko", "Gladys", "catherine"],
                   ["Paris", "Will", "The", "CATHERINE", "paris", "will", "table", "Macintosh", "English"]),
+    "cued_name": (["Järvilehto", "Liviana Palerma", "Brad Key", "Jildau S Kowalski", "cormac"],
+                  ["Construction", "General Motors", "The Beatles", "Paris", "S Bouts", "a b c d"]),
     "street_line": (["450 Præstevænget 15", "Μεγάλη Άμμος 184", "255 hersnapvej 18"],
                     ["IP address 10", "Windows 10", "page 12", "at 12", "Cyprus 36903"]),
 }
