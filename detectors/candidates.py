@@ -448,9 +448,9 @@ _SURNAME_END_RE: re.Pattern | None = None
 def _lone_vocabulary(text: str, cap_words: Iterable[str] | None = None) -> set[str]:
     """The capitalised words of ``text`` (``cap_words``: its ``_CAP_WORD`` matches, when the caller has them)
     taken as lone names: those of the lexicon (``validators._lone_names_capitalised``, a C-level set
-    intersection) and, in a text that has at least one of those, the unknown words with a surname ending
-    (``Dratchev``, ``Szczepańska``, ``Šušulić``: one regex over the distinct words) and the words of the full
-    names (``validators.person_name``) in the text."""
+    intersection), the words of the full names (``validators.person_name``) in the text and, in a text that
+    has at least one of those, the unknown words with a surname ending (``Dratchev``, ``Szczepańska``,
+    ``Šušulić``: one regex over the distinct words)."""
     from detectors.validators import (
         _SURNAME_ENDINGS,
         _lone_names_capitalised,
@@ -461,22 +461,22 @@ def _lone_vocabulary(text: str, cap_words: Iterable[str] | None = None) -> set[s
 
     words = set(_CAP_WORD.findall(text) if cap_words is None else cap_words)
     hits = words.intersection(_lone_names_capitalised())
+    # the words of a full name found in the same text name that person later on their own (Joakim Westgård
+    # ... starring Westgård; Aantje Mourik ... calls me Aantje; Ayna Khadzhiyev's Tales ... early Khadzhiyev)
+    stop = _name_lexicons()[2]
+    last_text, spans = _LAST_NAME_SPANS
+    if last_text is not text:
+        spans = CANDIDATES["name"].spans(text, text.encode("ascii", "replace"))
+    for full in {text[a:b] for a, b in spans}:
+        if person_name(full):
+            # (only words the capitalised-word pass can report: not McConnan, whose _CAP_WORD is Connan)
+            hits.update(w for w in full.split() if w in words and w.lower() not in stop)
     if hits:  # a text with names in it (not a log or a table of codes): also look at the surname endings
         words -= hits
         global _SURNAME_END_RE
         if _SURNAME_END_RE is None:
             _SURNAME_END_RE = re.compile("(?m)^.{3,}(?:" + "|".join(map(re.escape, _SURNAME_ENDINGS)) + ")$")
         hits.update(w for w in _SURNAME_END_RE.findall("\n".join(words)) if _surname_shaped(w.lower()))
-        # the words of a full name found in the same text name that person later on their own
-        # (Joakim Westgård ... starring Westgård; Aantje Mourik ... calls me Aantje)
-        stop = _name_lexicons()[2]
-        last_text, spans = _LAST_NAME_SPANS
-        if last_text is not text:
-            spans = CANDIDATES["name"].spans(text, text.encode("ascii", "replace"))
-        for full in {text[a:b] for a, b in spans}:
-            if person_name(full):
-                # (only words the capitalised-word pass can report: not McConnan, whose _CAP_WORD is Connan)
-                hits.update(w for w in full.split() if _CAP_WORD.fullmatch(w) and w.lower() not in stop)
     return hits
 
 

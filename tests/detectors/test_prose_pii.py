@@ -80,6 +80,12 @@ def test_names_cued_by_verbs_greetings_and_roles(engine):
     assert _values(engine, "nginx began Serving requests", "SINGLE_NAME_CUED") == []
 
 
+def test_a_full_name_lends_its_words_to_later_mentions():
+    text = "the verses from Ayna Khadzhiyev's Cautionary Tales. Is there anything like early Khadzhiyev?"
+    assert _lone(text) == ["Khadzhiyev"]  # the later mention only: the full name is the NAME rule's
+    assert _lone("the verses from Cautionary Tales. Is there anything like early Khadzhiyev?") == []
+
+
 def test_surname_endings_in_a_text_with_names():
     assert "Dratchev" in _lone("Unlike the Dratchev novel, it is not about Katrine.")
     assert _lone("Unlike the Dratchev novel, it is not about that.") == []  # no name in the text at all
@@ -141,6 +147,16 @@ def test_street_lines_after_an_address_cue(engine):
     # the same shape without a cue is no address; nor is a version number after a cue
     assert _values(engine, "Kevin counted 5049 Holmatun 54 times", "STREET_ADDRESS", "ADDRESS") == []
     assert _values(engine, "the IP address 10.0.0.12 is blocked", "STREET_ADDRESS") == []
+
+
+def test_address_blocks_with_a_region_line(engine):
+    text = "Selina Eldarkhanov\nSmith Ltd.\n30102 Kaevu 94\nNicosia\n, NI\n 61089\n28-64-66-98 office"
+    assert _values(engine, text, "ADDRESS") == ["30102 Kaevu 94\nNicosia\n, NI\n 61089"]
+    text = "located at 389 167 king alexander\nlady frere\n, ec\n 76634. it serves great food"
+    assert _values(engine, text, "ADDRESS") == ["389 167 king alexander\nlady frere\n, ec\n 76634"]
+    # no postal code after the region line, or no number in the street line: no block
+    assert _values(engine, "30102 Kaevu 94\nNicosia\n, NI\n tomorrow", "ADDRESS") == []
+    assert _values(engine, "Kaevu road\nNicosia\n, NI\n 61089", "ADDRESS") == []
 
 
 def test_street_corners(engine):
