@@ -1053,14 +1053,18 @@ def lone_name(value: str) -> bool:
 def cued_name(value: str) -> bool:
     """One to three words that a cue marks as a person's name (a verb whose subject is a person, a greeting,
     a role: ``Järvilehto began``, ``Producer Liviana Palerma explained``): each a ``lone_name`` (a known given
-    name or surname that is hardly anything else, or a word no dictionary holds and no stop or place word);
+    name or surname that is hardly anything else, or a word no dictionary holds and no stop or place word),
+    or alone a known given name even if it is also a word (``Hi Victor``);
     in two- or three-word names the last may also be a known surname (``Brad Key``) and a middle one an
     initial (``Faina D. Yefremova``)."""
     words = value.split()
     if not 1 <= len(words) <= 3:
         return False
-    if len(words) == 1:
-        return lone_name(value)
+    if len(words) == 1:  # the cue vouches for a known given name that is also a word (Hi Victor, Walker began)
+        first, _, stop = _name_lexicons()
+        low = value.lower()
+        return lone_name(value) or (value[:1].isupper() and low in first and low not in stop
+                                    and low not in _load_data("single_name_exclusions.txt"))
     if any(not w[:1].isupper() for w in words):
         return False
     last = _name_lexicons()[1]

@@ -71,6 +71,9 @@ def test_names_cued_by_verbs_greetings_and_roles(engine):
     assert _values(engine, "Järvilehto began writing as a teenager", "SINGLE_NAME_CUED") == ["Järvilehto"]
     assert _values(engine, "Tomomi Nishiyama lives at 3 Rua do Arenque", "SINGLE_NAME_CUED") == ["Tomomi Nishiyama"]
     assert _values(engine, "Hi Manlio, I'm contacting you", "SINGLE_NAME_CUED") == ["Manlio"]
+    # the cue vouches for a known given name that is also a word; not for other words
+    assert _values(engine, "Hi Victor, I'm contacting you", "SINGLE_NAME_CUED") == ["Victor"]
+    assert _values(engine, "Hi Team, I'm contacting you", "SINGLE_NAME_CUED") == []
     assert _values(engine, "Producer Liviana Palerma explained", "SINGLE_NAME_CUED") == ["Liviana Palerma"]
     # the cue must stand right there: not in the middle of a sentence, not an English word
     assert _values(engine, "then Järvilehto began writing", "SINGLE_NAME_CUED") == []
