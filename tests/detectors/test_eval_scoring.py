@@ -11,6 +11,7 @@ from bench.scoring import (
     STRICT,
     Counts,
     Span,
+    contiguous_groups,
     in_scope_type,
     score_corpus,
     score_document,
@@ -92,6 +93,35 @@ def test_score_covered_reading_counts_every_gold_part_a_matched_prediction_overl
     r = score_document(gold, preds, PII_SCOPE)
     assert [(g.start, g.end) for g in r.covered] == [(0, 5), (18, 26)]  # the street (largest overlap) is paired
     assert len(r.false_negatives) == 4
+
+
+def _spans(text, *parts):
+    """Spans of ``(substring, type)`` pairs, found left to right in ``text``."""
+    out, at = [], 0
+    for sub, t in parts:
+        i = text.index(sub, at)
+        out.append(S(i, i + len(sub), t))
+        at = i + len(sub)
+    return out
+
+
+def test_contiguous_groups_count_an_address_in_parts_once():
+    text = "Sara Schwarz\n28245 Puruntie 82 Apt. 595\n LAPPEENRANTA\n Finland 53650\nCall 555"
+    gold = _spans(text, ("Sara Schwarz", "PERSON_NAME"), ("28245", "ADDRESS"), ("Puruntie 82", "ADDRESS"),
+                  ("Apt. 595", "ADDRESS"), ("LAPPEENRANTA", "IGNORE"), ("Finland", "IGNORE"), ("53650", "ADDRESS"))
+    assert contiguous_groups(text, gold, PII_SCOPE) == 2  # the name, the address
+    # words between the parts end the run: two addresses
+    text = "at 28245 Puruntie 82 and later at Apt. 595"
+    gold = _spans(text, ("28245", "ADDRESS"), ("Puruntie 82", "ADDRESS"), ("Apt. 595", "ADDRESS"))
+    assert contiguous_groups(text, gold, PII_SCOPE) == 2
+    # other types stay separate entities: a list of names is three names
+    text = "They had 3: Hleb, Sheila and Donna"
+    gold = _spans(text, ("Hleb", "PERSON_NAME"), ("Sheila", "PERSON_NAME"), ("Donna", "PERSON_NAME"))
+    assert contiguous_groups(text, gold, PII_SCOPE) == 3
+    # an IGNORE span after words does not join what follows it to the run before
+    text = "28245 Puruntie 82 near LAPPEENRANTA 53650"
+    gold = _spans(text, ("28245 Puruntie 82", "ADDRESS"), ("LAPPEENRANTA", "IGNORE"), ("53650", "ADDRESS"))
+    assert contiguous_groups(text, gold, PII_SCOPE) == 2
 
 
 def test_score_matching_is_maximum_whatever_the_order():
