@@ -154,12 +154,12 @@ def test_street_lines_after_an_address_cue(engine):
 
 def test_address_blocks_with_a_region_line(engine):
     text = "Selina Eldarkhanov\nSmith Ltd.\n30102 Kaevu 94\nNicosia\n, NI\n 61089\n28-64-66-98 office"
-    assert _values(engine, text, "ADDRESS") == ["30102 Kaevu 94\nNicosia\n, NI\n 61089"]
+    assert _values(engine, text, "POSTAL_ADDRESS_BLOCK") == ["30102 Kaevu 94\nNicosia\n, NI\n 61089"]
     text = "located at 389 167 king alexander\nlady frere\n, ec\n 76634. it serves great food"
-    assert _values(engine, text, "ADDRESS") == ["389 167 king alexander\nlady frere\n, ec\n 76634"]
+    assert _values(engine, text, "POSTAL_ADDRESS_BLOCK") == ["389 167 king alexander\nlady frere\n, ec\n 76634"]
     # no postal code after the region line, or no number in the street line: no block
-    assert _values(engine, "30102 Kaevu 94\nNicosia\n, NI\n tomorrow", "ADDRESS") == []
-    assert _values(engine, "Kaevu road\nNicosia\n, NI\n 61089", "ADDRESS") == []
+    assert _values(engine, "30102 Kaevu 94\nNicosia\n, NI\n tomorrow", "POSTAL_ADDRESS_BLOCK") == []
+    assert _values(engine, "Kaevu road\nNicosia\n, NI\n 61089", "POSTAL_ADDRESS_BLOCK") == []
 
 
 def test_street_corners(engine):
