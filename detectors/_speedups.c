@@ -9,6 +9,7 @@
  *   sha_impl        which SHA-256 block function runs (SHA-NI where the CPU has it, else portable C)
  *   build           engine.Engine._build: line, column, masked excerpt, keyed hash, Detection objects
  *   ipv4_spans      candidates._ipv4_spans: matches of (?<![\d.])\d{1,3}(?:\.\d{1,3}){3}(?!\.?\d)
+ *   ipv6_full_spans candidates._ipv6_full_spans: uncompressed IPv6 addresses (eight groups) in the ASCII view
  *   ipv4_rule       engine._fast_ipv4 without allow lists: the IP_ADDRESS rule at ipv4 candidates
  *   card_rule       engine._fast_card_digits for ASCII text: the card number rule at card_digits candidates
  *                   (its validators and allow values are called back in Python)
@@ -521,6 +522,83 @@ static PyObject *ipv4_spans(PyObject *self, PyObject *text) {
             i++;
         }
     }
+    return out;
+}
+
+/* ------------------------------------------------------------------ uncompressed IPv6 */
+
+static int hexval(unsigned char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+/* a character of [0-9A-Za-z_:.]: it may not stand before or after an uncompressed IPv6 address */
+static int v6_edge(unsigned char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == ':' ||
+           c == '.';
+}
+
+/* The length of a match of (?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}(?![0-9A-Za-z_:.]) at t + i, else 0. A group
+ * is the whole hex run (the next character must be ':' or an edge), so the regex cannot backtrack into it. */
+static Py_ssize_t ipv6_full_match(const unsigned char *t, Py_ssize_t n, Py_ssize_t i) {
+    Py_ssize_t p = i;
+    int g;
+    for (g = 0; g < 8; g++) {
+        Py_ssize_t s = p;
+        while (p < n && p - s < 5 && hexval(t[p]))
+            p++;
+        if (p == s || p - s > 4)
+            return 0;
+        if (g < 7) {
+            if (p >= n || t[p] != ':')
+                return 0;
+            p++;
+        }
+    }
+    if (p < n && v6_edge(t[p]))
+        return 0;
+    return p - i;
+}
+
+/* ipv6_full_spans(ascii_text) -> [(start, end)]: finditer's spans of
+ * (?<![0-9A-Za-z_:.])(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}(?![0-9A-Za-z_:.]) in bytes (candidates._IPV6_FULL).
+ * Every match's first group is followed by a colon: jump from colon to colon (memchr), take the hex run before
+ * it as the first group and match there. Those starts grow with the colons, so the first match found is
+ * finditer's leftmost; colons before the previous match's end are skipped (non-overlapping). */
+static PyObject *ipv6_full_spans(PyObject *self, PyObject *arg) {
+    Py_buffer view;
+    const unsigned char *t, *colon;
+    Py_ssize_t n, p = 0, last = 0, len;
+    PyObject *out;
+    if (!PyBytes_Check(arg)) {
+        PyErr_SetString(PyExc_TypeError, "ipv6_full_spans: bytes expected");
+        return NULL;
+    }
+    if (PyObject_GetBuffer(arg, &view, PyBUF_SIMPLE) < 0)
+        return NULL;
+    t = (const unsigned char *)view.buf;
+    n = view.len;
+    out = PyList_New(0);
+    if (out == NULL) {
+        PyBuffer_Release(&view);
+        return NULL;
+    }
+    while (p < n && (colon = memchr(t + p, ':', (size_t)(n - p))) != NULL) {
+        Py_ssize_t c = colon - t, i = c;
+        while (i > 0 && c - i < 5 && hexval(t[i - 1]))
+            i--;
+        if (i >= last && i < c && c - i <= 4 && (i == 0 || !v6_edge(t[i - 1])) &&
+            (len = ipv6_full_match(t, n, i)) != 0) {
+            if (append_span(out, i, i + len) < 0) {
+                Py_DECREF(out);
+                PyBuffer_Release(&view);
+                return NULL;
+            }
+            p = last = i + len;
+        } else {
+            p = c + 1;
+        }
+    }
+    PyBuffer_Release(&view);
     return out;
 }
 
@@ -1561,6 +1639,7 @@ static PyMethodDef methods[] = {
     {"hmac_midstates", hmac_midstates, METH_O, "SHA-256 states after the HMAC key pads of a 64-byte key."},
     {"build", build, METH_VARARGS, "Engine._build in C."},
     {"ipv4_spans", ipv4_spans, METH_O, "candidates._ipv4_spans in C."},
+    {"ipv6_full_spans", ipv6_full_spans, METH_O, "candidates._ipv6_full_spans in C."},
     {"card_rule", card_rule, METH_VARARGS, "engine._fast_card_digits (no allow lists) in C."},
     {"ipv4_rule", ipv4_rule, METH_VARARGS, "engine._fast_ipv4 (no allow lists) in C."},
     {"run_spans", run_spans, METH_VARARGS, "candidates.CandidateClass._run_spans in C."},

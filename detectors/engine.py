@@ -647,6 +647,9 @@ class Engine:
         if cls.name == "ipv4":
             ipv4_spans = self._c.ipv4_spans
             return lambda text, _ascii_text: ipv4_spans(text)
+        if cls.name == "ipv6_full":
+            ipv6_full_spans = self._c.ipv6_full_spans
+            return lambda _text, ascii_text: ipv6_full_spans(ascii_text)
         if cls.name in ("name", "lone_name", "iban"):  # their scans of the word view
             locate, regex_, c = cls.locate, cls.regex, self._c
             return lambda text, ascii_text: locate(regex_, text, ascii_text, c)
@@ -1013,14 +1016,16 @@ class Engine:
                     s, e = m.span()
                 if s < 0 or s == e or (s, e) in seen:
                     continue
+                # a match holds an anchor hit or overlaps a candidate span (either, for a rule with both)
                 if check_anchor:
                     if cores is None:
                         cores = _anchor_cores(text, anchors)
                         anchor_starts = [s for s, _ in cores]
                     ms, me = m.span()
-                    if not _contains_hit(anchor_starts, cores, ms, me):
+                    if not _contains_hit(anchor_starts, cores, ms, me) and not (
+                            check_cand and _overlaps(cand_starts, cands, s, e)):
                         continue
-                if check_cand and not _overlaps(cand_starts, cands, s, e):
+                elif check_cand and not _overlaps(cand_starts, cands, s, e):
                     continue
                 near = field_ok or (has_kw and _near(kw_starts, kws, s, e, d, max_kw_len))
                 if kw_required and not near:

@@ -322,3 +322,23 @@ def test_detect_pauses_the_collector_and_restores_its_state(engines):
     with pytest.raises((TypeError, AttributeError)):
         fast.detect(12345)  # an error inside the call still restores it
     assert gc.isenabled()
+
+
+def ipv6_texts(n: int = 30_000, seed: int = 5) -> list[bytes]:
+    """Random ASCII strings of hex digits, colons and the characters around addresses, with real addresses
+    mixed in (the uncompressed-IPv6 pass and its compiled scan are compared with their regex on them)."""
+    rng = random.Random(seed)
+    alphabet = ["0", "a", "f", "F", "9", "g", "1234", "12345", ":", ":", ":", ":", ".", "_", " ", "x", "?", "%",
+                "2001:db8:0:0:1:0:0:1", "fe80:0:0:0:202:b3ff:fe1e:8329", "1:2:3:4:5:6:7"]
+    return ["".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 40))).encode() for _ in range(n)]
+
+
+def test_uncompressed_ipv6_pass_equals_its_regex():
+    from detectors.candidates import _IPV6_FULL, _ipv6_full_spans
+
+    found = 0
+    for t in ipv6_texts():
+        want = [m.span() for m in _IPV6_FULL.finditer(t)]
+        assert _ipv6_full_spans(None, t.decode(), t) == want, t
+        found += len(want)
+    assert found > 2000

@@ -15,7 +15,7 @@ from detectors import engine as engine_mod
 from detectors import load_pack
 from detectors.candidates import CANDIDATES, forget
 from detectors.engine import Detection, Engine, _fast_card_digits, _fast_ipv4, _mask, _normalise
-from tests.detectors.test_perf_paths import _card_texts, _ip_texts, _rows
+from tests.detectors.test_perf_paths import _card_texts, _ip_texts, _rows, ipv6_texts
 
 KEY = b"speedups-key"
 S = engine_mod._speedups
@@ -225,6 +225,19 @@ def test_ipv4_spans_equal_the_regex_in_every_string_kind():
         assert S.ipv4_spans(t) == want, t
         n += len(want)
     assert n > 5000
+
+
+def test_ipv6_full_spans_equal_the_regex():
+    from detectors.candidates import _IPV6_FULL
+
+    found = 0
+    for t in ipv6_texts():
+        want = [m.span() for m in _IPV6_FULL.finditer(t)]
+        assert S.ipv6_full_spans(t) == want, t
+        found += len(want)
+    assert found > 2000
+    with pytest.raises(TypeError):
+        S.ipv6_full_spans("1:2:3:4:5:6:7:8")
 
 
 @pytest.mark.parametrize("rule_id, cls_name, fast, texts", [
