@@ -527,6 +527,17 @@ static PyObject *ipv4_spans(PyObject *self, PyObject *text) {
 
 /* ------------------------------------------------------------------ uncompressed IPv6 */
 
+/* The bytes of a view (the ASCII view of a text, or its word view) and a new empty list for the results (NULL with an exception if view is not bytes). */
+static PyObject *view_and_list(PyObject *view, const char *fn, const unsigned char **v, Py_ssize_t *n) {
+    if (!PyBytes_Check(view)) {
+        PyErr_Format(PyExc_TypeError, "%s: bytes expected", fn);
+        return NULL;
+    }
+    *v = (const unsigned char *)PyBytes_AS_STRING(view);
+    *n = PyBytes_GET_SIZE(view);
+    return PyList_New(0);
+}
+
 static int hexval(unsigned char c) {
     return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
@@ -565,23 +576,11 @@ static Py_ssize_t ipv6_full_match(const unsigned char *t, Py_ssize_t n, Py_ssize
  * it as the first group and match there. Those starts grow with the colons, so the first match found is
  * finditer's leftmost; colons before the previous match's end are skipped (non-overlapping). */
 static PyObject *ipv6_full_spans(PyObject *self, PyObject *arg) {
-    Py_buffer view;
     const unsigned char *t, *colon;
     Py_ssize_t n, p = 0, last = 0, len;
-    PyObject *out;
-    if (!PyBytes_Check(arg)) {
-        PyErr_SetString(PyExc_TypeError, "ipv6_full_spans: bytes expected");
+    PyObject *out = view_and_list(arg, "ipv6_full_spans", &t, &n);
+    if (out == NULL)
         return NULL;
-    }
-    if (PyObject_GetBuffer(arg, &view, PyBUF_SIMPLE) < 0)
-        return NULL;
-    t = (const unsigned char *)view.buf;
-    n = view.len;
-    out = PyList_New(0);
-    if (out == NULL) {
-        PyBuffer_Release(&view);
-        return NULL;
-    }
     while (p < n && (colon = memchr(t + p, ':', (size_t)(n - p))) != NULL) {
         Py_ssize_t c = colon - t, i = c;
         while (i > 0 && c - i < 5 && hexval(t[i - 1]))
@@ -590,7 +589,6 @@ static PyObject *ipv6_full_spans(PyObject *self, PyObject *arg) {
             (len = ipv6_full_match(t, n, i)) != 0) {
             if (append_span(out, i, i + len) < 0) {
                 Py_DECREF(out);
-                PyBuffer_Release(&view);
                 return NULL;
             }
             p = last = i + len;
@@ -598,7 +596,6 @@ static PyObject *ipv6_full_spans(PyObject *self, PyObject *arg) {
             p = c + 1;
         }
     }
-    PyBuffer_Release(&view);
     return out;
 }
 
@@ -970,17 +967,6 @@ fail:
 }
 
 /* ------------------------------------------------------------------ person names (the word view) */
-
-/* The bytes of a word view and a new empty list for the results (NULL with an exception if view is not bytes). */
-static PyObject *view_and_list(PyObject *view, const char *fn, const unsigned char **v, Py_ssize_t *n) {
-    if (!PyBytes_Check(view)) {
-        PyErr_Format(PyExc_TypeError, "%s: bytes expected", fn);
-        return NULL;
-    }
-    *v = (const unsigned char *)PyBytes_AS_STRING(view);
-    *n = PyBytes_GET_SIZE(view);
-    return PyList_New(0);
-}
 
 /* a_word_starts(view) -> [start]: finditer's starts of A[aq]+(?=_[Aq]) in the word view (candidates._A_WORD):
  * a capital, its maximal run of lower-case / non-ASCII letters, a space and a capital or non-ASCII letter. No

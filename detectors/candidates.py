@@ -547,10 +547,7 @@ def _lower_pairs(text: str) -> list[tuple[int, int]]:
     if "," in text:
         out = _lower_lists(text, out)
     if ":" in text:
-        taken = set(out)
-        more = [sp for sp in _speakers(text, lambda a, b: text[a:b] in firsts) if sp not in taken]
-        if more:
-            out = sorted(taken.union(more))
+        out = _with_speakers(text, out, lambda a, b: text[a:b] in firsts)
     return out
 
 
@@ -631,13 +628,17 @@ def _lone_name_spans(regex, text: str, ascii_text: bytes, c=None) -> list[tuple[
                                               stop))
 
 
-def _with_speakers(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """``spans`` and, when one of them labels a line of a transcript, the other speakers (``_speakers``)."""
-    ends = {e for _, e in spans if text[e:e + 1] == ":"}
-    if not ends:
-        return spans
+def _with_speakers(text: str, spans: list[tuple[int, int]],
+                   named: Callable[[int, int], bool] | None = None) -> list[tuple[int, int]]:
+    """``spans`` and the speakers of a transcript in ``text`` (``_speakers``) that ``named`` vouches for; by
+    default a label is named when it is one of ``spans``, and the transcript is looked for only when one of
+    them ends in a colon."""
     found = set(spans)
-    more = [sp for sp in _speakers(text, lambda a, b: (a, b) in found) if sp not in found]
+    if named is None:
+        if not any(text[e:e + 1] == ":" for _, e in spans):
+            return spans
+        named = lambda a, b: (a, b) in found
+    more = [sp for sp in _speakers(text, named) if sp not in found]
     return sorted(found.union(more)) if more else spans
 
 

@@ -1060,17 +1060,16 @@ def cued_name(value: str) -> bool:
     words = value.split()
     if not 1 <= len(words) <= 3:
         return False
+    first, last, stop = _name_lexicons()
     if len(words) == 1:  # the cue vouches for a known given name that is also a word (Hi Victor, Walker began)
-        first, _, stop = _name_lexicons()
         low = value.lower()
         return lone_name(value) or (value[:1].isupper() and low in first and low not in stop
                                     and low not in _load_data("single_name_exclusions.txt"))
     if any(not w[:1].isupper() for w in words):
         return False
-    last = _name_lexicons()[1]
     *head, tail = words
     return (all(lone_name(w) or (i > 0 and len(w.rstrip(".")) == 1) for i, w in enumerate(head))
-            and (lone_name(tail) or (tail.lower() in last and tail.lower() not in _name_lexicons()[2])))
+            and (lone_name(tail) or (tail.lower() in last and tail.lower() not in stop)))
 
 
 def name_in_context(value: str) -> bool:
