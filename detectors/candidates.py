@@ -22,6 +22,7 @@ and CSV, where digits and capitals are everywhere, a per-position regex costs 15
 """
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -358,6 +359,10 @@ _NUMBER_NEXT = re.compile(r"[ \t]+\d")
 _NEXT_WORD = re.compile(r"[ \t]+(?:(?:de|del|da|di|do|du|la|le|van|von|der)[ \t]+)?[A-ZÀ-ÖØ-ÞĀ-Ž]")
 
 
+# "and" and a street line: the name is the first street of a corner (Leon and Eyrarodda 66, Katrina and Rúa do
+# Paseo 46): one to three words, the first no known name, then a house number
+_CORNER_NEXT = re.compile(r"[ \t]+and[ \t]+([^\W\d_]+)\.?(?:[ \t]+[^\W\d_][\w'’.-]*){0,2}[ \t]+\d{1,5}[a-zA-Z]?"
+                          r"(?![\w,/-]|\.\d)")
 _CITY_LINE_BEFORE = re.compile(r"\d\.?,?[ \t]*\n[ \t>?*•·|]*$")
 _LINE_END = re.compile(r"[ \t]*,?[ \t]*(?:\n|$)")
 
@@ -373,6 +378,12 @@ def _lone_name_ok(text: str, i: int, e: int, stop: frozenset[str]) -> bool:
         return False
     if _CITY_LINE_BEFORE.search(text, max(0, i - 60), i) is not None and _LINE_END.match(text, e) is not None:
         return False  # alone on the line after a street or unit line: a city (Suite 413⏎ Warwick⏎)
+    if (m := _CORNER_NEXT.match(text, e)) is not None:
+        from detectors.validators import _name_lexicons
+
+        first, last, _ = _name_lexicons()
+        if (w := m.group(1).lower()) not in first and w not in last:
+            return False  # a street corner: Leon and Eyrarodda 66 (but Maria and Lucas 10 ...)
     prev = _prev_word(text, max(0, i - 40), i)  # a number (""): a street; a capitalised word: not a lead word
     return prev is None or bool(prev) and prev.lower() not in PLACE_PREFIXES and (prev.islower()
                                                                                 or prev.lower() in _LEAD_WORDS)
@@ -409,15 +420,18 @@ _LIST_LEFT = re.compile(r"(?<![\w'’.@/-])([A-ZÀ-ÖØ-ÞĀ-Ž][a-zß-öø-ÿā
 def _expand_lists(text: str, spans: list[tuple[int, int]], stop: frozenset[str]) -> list[tuple[int, int]]:
     """Coordinated names: in a list of single capitalised words (``Kónya, Becker and Vasquez``, ``They had 6:
     Gaetane, Hannah, Anthony``) in which two or more items are names already found, the other items are
-    names too (unless they are stop words or place words, or a capitalised word follows them); with one name
-    found (``Lamovec and Morales``), only the items of 4+ letters that are no English word; a list followed
-    by a firm's word (``Orchestra``, ``Inc``, ``Partners``) is a firm's name and none of it is reported."""
+    names too, also known names that are words (``Sheila, Donna, Sherry``), unless they are stop words or
+    place words (``Rudi, Jackson and Campos``: Jackson stays out) or a capitalised word follows them; with one name
+    found (``Lamovec and Morales``), only the items of 4+ letters that are no English word, or in a pair
+    (``Dale and White``) a known given name or surname that is no place; a list followed by a firm's word
+    (``Orchestra``, ``Inc``, ``Partners``) is a firm's name and none of it is reported."""
     if not spans:
         return spans
-    from detectors.validators import _english_words, _load_data, _name_english_words
+    from detectors.validators import _english_words, _load_data, _name_english_words, _name_lexicons
 
     places = _load_data("single_name_exclusions.txt")
     english, name_english = _english_words(), _name_english_words()
+    first, last = _name_lexicons()[:2]
     found = set(spans)
     extra: set[tuple[int, int]] = set()
     drop: set[tuple[int, int]] = set()
@@ -443,7 +457,9 @@ def _expand_lists(text: str, spans: list[tuple[int, int]], stop: frozenset[str])
             continue
         for c in chain:
             w = text[c[0]:c[1]].lower()
-            vouched = known >= 2 or (len(w) >= 4 and w not in english and w not in name_english)
+            known_word = w in first or w in last
+            vouched = (known >= 2 or (len(w) >= 4 and w not in english and w not in name_english)
+                       or (len(chain) == 2 and len(w) >= 4 and known_word and w not in places))
             if (vouched and c not in found and w not in stop and w not in places
                     and _NEXT_WORD.match(text, c[1]) is None
                     and _NUMBER_NEXT.match(text, c[1]) is None):  # (Leon and Eyrarodda 66: a street)
@@ -454,22 +470,43 @@ def _expand_lists(text: str, spans: list[tuple[int, int]], stop: frozenset[str])
 
 
 # a speaker's label at the start of a line of a dialogue or chat transcript: Nicole: Remember me / tracy:"i'm
-_SPEAKER = re.compile(r"(?m)^[ \t>*-]*([^\W\d_]{3,}):[ \t]*\S")
+_SPEAKER = re.compile(r"(?m)^[ \t>*-]*([^\W\d_]{3,}):(?!:)[ \t]*\S")
 
 
 def _speakers(text: str, named: Callable[[int, int], bool]) -> list[tuple[int, int]]:
     """The speakers of a transcript (``Ubul: What a wife.⏎Nicole: Remember me``): when two or more lines start
-    with a single-word label and a colon and ``named`` says that one of the labels is a name found already,
-    the labels that are no English word, stop word or place word (validators.lone_name) are names too. Labels
-    of another case than the first one's (``Ubul`` / ``NOTE``) are left alone."""
-    from detectors.validators import lone_name
+    with a single-word label and a colon, and ``named`` says that one of the labels is a name found already,
+    or all labels are capitalised name words of which one is a known given name and another no word of any
+    dictionary (``Vsevolod: "Who are you?"⏎Heather:``; not ``Redis:⏎Kafka:``, neither a given name),
+    the labels that are no stop or place word and either no English word or a known given name
+    (``Destiny``) are names too. Labels of another case than the first one's (``Ubul``
+    / ``NOTE``) are left alone; ``Mark: 5⏎Grade: A`` is no transcript."""
+    from detectors.validators import _name_lexicons, lone_name
 
     labels = [m.span(1) for m in _SPEAKER.finditer(text)]
-    if len(labels) < 2 or not any(named(a, b) for a, b in labels):
+    if len(labels) < 2:
         return []
+    vouched = [sp for sp in labels if lone_name(w := text[sp[0]:sp[1]]) or _given_word(w)]
+    if not any(named(a, b) for a, b in labels):
+        if len(vouched) < len(labels) or not text[labels[0][0]].isupper():
+            return []
+        cap = {text[a:b] for a, b in labels}
+        given = {w for w in cap if w.lower() in _name_lexicons()[0]}
+        if not given or not any(lone_name(w) for w in cap if w not in given or len(given) > 1):
+            return []
     lower = text[labels[0][0]:labels[0][1]].islower()
-    return [(a, b) for a, b in labels
-            if text[a:b].islower() == lower and (named(a, b) or lone_name(text[a:b]))]
+    return [(a, b) for a, b in labels if text[a:b].islower() == lower and (named(a, b) or (a, b) in vouched)]
+
+
+def _given_word(word: str) -> bool:
+    """A known given name, also one that is a word (``sherry``), that is no stop or place word."""
+    from detectors.validators import _load_data, _name_lexicons
+
+    first, _, stop = _name_lexicons()
+    low = word.lower()
+    return low in first and low not in stop and low not in _load_data("single_name_exclusions.txt")
+
+
 
 
 _SURNAME_END_RE: re.Pattern | None = None
@@ -562,8 +599,9 @@ def _lower_lists(text: str, pairs: list[tuple[int, int]]) -> list[tuple[int, int
     """Coordinated given names in all lower-case text (``they had 6: leonti, terrence, pamela, donna, andrea and
     brian``): in a list of three or more single words of which at least two, and at least half, are known given
     names (no English word: ``validators._lower_given_names``), every item that is no English word, stop word
-    or place word is a name, as in a capitalised list (``_expand_lists``). Spans already taken by ``pairs``
-    stay as they are."""
+    or place word, or is a known given name although also a word (``sherry``; not ``pears``, only a surname),
+    is a name, as in a capitalised list (``_expand_lists``). Spans already taken by ``pairs`` stay as they
+    are."""
     from detectors.validators import _lower_given_names, lone_name
 
     given = _lower_given_names()
@@ -573,7 +611,7 @@ def _lower_lists(text: str, pairs: list[tuple[int, int]]) -> list[tuple[int, int
                  if w.group() != "and"]
         known = sum(text[a:b] in given for a, b in items)
         if len(items) >= 3 and known >= 2 and 2 * known >= len(items):
-            extra += [(a, b) for a, b in items if lone_name(text[a:b])]
+            extra += [(a, b) for a, b in items if lone_name(text[a:b]) or _given_word(text[a:b])]
     if not extra:
         return pairs
     return sorted(set(pairs) | {sp for sp in extra if not any(a < sp[1] and sp[0] < b for a, b in pairs)})
@@ -624,18 +662,74 @@ def _lone_name_spans(regex, text: str, ascii_text: bytes, c=None) -> list[tuple[
         return []
     cands = places(hits)
     stop = _name_lexicons()[2]
-    return _with_speakers(text, _expand_lists(text, [(i, e) for i, e in cands if _lone_name_ok(text, i, e, stop)],
-                                              stop))
+    # the given names that are also words (Mark, Maria) in the text: a C-level set intersection
+    voc = _vocative_names().intersection(words) if len(text) <= _VOCATIVE_MAX else ()
+    return _in_context(text, [(i, e) for i, e in cands if _lone_name_ok(text, i, e, stop)], stop, voc)
+
+
+def _in_context(text: str, base: list[tuple[int, int]], stop: frozenset[str],
+                vocatives: Iterable[str] = ()) -> list[tuple[int, int]]:
+    """The lone names of ``text`` from the words found on their own (``base``): with the other items of their
+    lists (``_expand_lists``), the speakers of a transcript (``_with_speakers``) and the ones addressed
+    (``_with_vocatives``: those of the ``vocatives`` words); then without the found words that alone are
+    mostly a common word (the words of a full name that lend themselves to later mentions: ``Frank`` of
+    ``Frank Miller``; validators.lone_name judges them), which only vouch for their neighbours."""
+    from detectors.validators import lone_name
+
+    spans = _with_vocatives(text, _with_speakers(text, _expand_lists(text, base, stop)), vocatives)
+    weak = {sp for sp in base if not lone_name(text[sp[0]:sp[1]])}
+    return [sp for sp in spans if sp not in weak] if weak else spans
+
+
+# texts longer than this (a 1 MiB chunk of logs) are not searched for the ones addressed: the lexicon's given
+# names that are also words (Kit, Man, Little) stand in most such chunks, and each one's scan costs about
+# 0.5 ms per MB; messages, cells and documents of up to 64 KiB are
+_VOCATIVE_MAX = 65536
+
+
+@functools.lru_cache(maxsize=1)
+def _vocative_names() -> frozenset[str]:
+    """Known given names that are also words (``Mark``, ``Maria``), capitalised; no stop or place words. Alone
+    they are no name (``validators._lone_names``); addressed at the end of a clause they are."""
+    from detectors.validators import _load_data, _lone_names, _name_lexicons
+
+    first, _, stop = _name_lexicons()
+    bad = stop | _load_data("single_name_exclusions.txt") | _lone_names()
+    return frozenset(n.capitalize() for n in first if len(n) >= 3 and n.isalpha() and n not in bad)
+
+
+def _with_vocatives(text: str, spans: list[tuple[int, int]], words: Iterable[str]) -> list[tuple[int, int]]:
+    """``spans`` and, in a text with names in it, the ``words`` (of ``_vocative_names``) where they stand after
+    a word and a comma and before ``!`` or ``?``: ``Don't go to town, Mark!``, ``Remember me, Maria?``. Each
+    word's ", Word" is looked for with ``str.find`` (a C-level scan, and there are few such words)."""
+    if not spans or not words or ("!" not in text and "?" not in text):
+        return spans
+    n = len(text)
+    more = []
+    for w in words:
+        needle = ", " + w
+        i = text.find(needle)
+        while i >= 0:
+            s, e = i + 2, i + len(needle)
+            j = e
+            while j < n and text[j] in " \t":
+                j += 1
+            if i > 0 and text[i - 1].isalpha() and j < n and text[j] in "!?":
+                more.append((s, e))
+            i = text.find(needle, i + 1)
+    return sorted(set(spans).union(more)) if more else spans
 
 
 def _with_speakers(text: str, spans: list[tuple[int, int]],
                    named: Callable[[int, int], bool] | None = None) -> list[tuple[int, int]]:
     """``spans`` and the speakers of a transcript in ``text`` (``_speakers``) that ``named`` vouches for; by
-    default a label is named when it is one of ``spans``, and the transcript is looked for only when one of
-    them ends in a colon."""
+    default a label is named when it is one of ``spans``, and the transcript is looked for only in a text
+    with names in it: in a short one (a message, a cell: up to ``_LOWER_MAX`` characters) always, in a longer
+    one only when a name found is followed by a colon (a scan of all line starts costs about 10 ms per MB of
+    logs)."""
     found = set(spans)
     if named is None:
-        if not any(text[e:e + 1] == ":" for _, e in spans):
+        if not spans or len(text) > _LOWER_MAX and not any(text[e:e + 1] == ":" for _, e in spans):
             return spans
         named = lambda a, b: (a, b) in found
     more = [sp for sp in _speakers(text, named) if sp not in found]
@@ -665,10 +759,52 @@ class _LoneNameReference:
             yield from (_Span(sp) for sp in _lower_pairs(text))
             return
         lex, stop = _lone_vocabulary(text), _name_lexicons()[2]
+        if not lex:
+            return
         spans = [m.span() for m in _CAP_WORD.finditer(text)
                  if m.group() in lex and _lone_name_ok(text, *m.span(), stop)]
-        for sp in _with_speakers(text, _expand_lists(text, spans, stop)):
+        voc = _vocative_names().intersection(_CAP_WORD.findall(text)) if len(text) <= _VOCATIVE_MAX else ()
+        for sp in _in_context(text, spans, stop, voc):
             yield _Span(sp)
+
+
+# what may stand before a name at the start of a line of a contact block (a quote mark, a bullet, "???" for
+# characters lost in an export), at most this many characters
+_LINE_PREFIX = " \t>?*•·|"
+_LINE_PREFIX_MAX = 4
+
+
+def _alone_on_line(text: str, s: int, e: int) -> bool:
+    """``text[s:e]`` is all of its line but up to ``_LINE_PREFIX_MAX`` prefix characters and trailing blanks."""
+    i, lo = s, max(0, s - _LINE_PREFIX_MAX)
+    while i > lo and text[i - 1] in _LINE_PREFIX:
+        i -= 1
+    if i > 0 and text[i - 1] != "\n":
+        return False
+    n = len(text)
+    while e < n and text[e] in " \t":
+        e += 1
+    return e == n or text[e] == "\n"
+
+
+def _name_line_spans(regex, text: str, ascii_text: bytes) -> list[tuple[int, int]]:
+    """The ``name`` candidates that are alone on their line (a contact block's first line: ``>Gyala Antall``),
+    from the name pass of the same ``detect()`` call (a few comparisons per name candidate)."""
+    last_text, spans = _LAST_NAME_SPANS
+    if last_text is not text:
+        spans = CANDIDATES["name"].spans(text, ascii_text)
+    return [(s, e) for s, e in spans if _alone_on_line(text, s, e)]
+
+
+class _NameLineReference:
+    """The definition behind the ``name_line`` candidate class: the ``name`` regex's matches alone on their line."""
+
+    pattern = "name candidate alone on its line"
+
+    def finditer(self, text: str):
+        for m in CANDIDATES["name"].regex.finditer(text):
+            if _alone_on_line(text, *m.span()):
+                yield m
 
 
 def _ascii_runs(members: bytes) -> bytes:
@@ -719,6 +855,11 @@ CANDIDATES: dict[str, CandidateClass] = {
         re.compile(r"[A-ZÀ-ÖØ-ÞĀ-ſ](?<!\w[A-ZÀ-ÖØ-ÞĀ-ſ])[a-zß-öø-ÿĀ-ſ]+"
                    r"(?: (?:[A-ZÀ-ÖØ-Þ]\.? |" + _PARTICLE_RE + r" )?(?:Mc)?[A-ZÀ-ÖØ-ÞĀ-ſ][a-zß-öø-ÿĀ-ſ]+){1,2}\b"),
         locate=_name_spans,
+    ),
+    "name_line": CandidateClass(
+        "name_line",
+        _NameLineReference(),  # type: ignore[arg-type]
+        locate=_name_line_spans,
     ),
     "lone_name": CandidateClass(
         "lone_name",

@@ -44,7 +44,7 @@ FLAGS = {
 }
 FlagName = Literal["ignorecase", "multiline", "dotall", "verbose", "ascii"]
 CANDIDATE_CLASSES = ("digits", "card_digits", "iban", "ipv4", "name")
-CandidateName = Literal["digits", "card_digits", "iban", "ipv4", "ipv6_full", "name", "lone_name"]
+CandidateName = Literal["digits", "card_digits", "iban", "ipv4", "ipv6_full", "name", "name_line", "lone_name"]
 NORMALIZERS = ("none", "digits", "alnum", "alnum_upper", "lower")
 SeverityClass = Literal[SEVERITY_CLASSES_ALL]  # type: ignore[valid-type]
 Category = Literal["CREDENTIALS", "FINANCIAL_INFORMATION", "PERSONAL_INFORMATION"]

@@ -372,6 +372,11 @@ def iban(value: str) -> bool:
     return _mod97(s[4:] + s[:4]) == 1
 
 
+def iban_any_case(value: str) -> bool:
+    """An IBAN written in any case (``gb42nawi04454264788619``): ``iban`` of its upper-case form."""
+    return iban(value.upper())
+
+
 def _rib_key_ok(s: str) -> bool:
     # French RIB: letters map A-I->1-9, J-R->1-9, S-Z->2-9
     t = "".join(ch if ch.isdigit() else str(ord(ch) - (64 if ch <= "I" else 73 if ch <= "R" else 81)) for ch in s)
@@ -923,8 +928,12 @@ def _person_name(value: str) -> bool:
     tokens = value.split()
     if 3 <= len(tokens) <= 4 and tokens[1] in PARTICLES and all(t in SECOND_PARTICLES for t in tokens[2:-1]):
         # given name + surname particles + surname (Ludwig van Beethoven, Maika van de Noort): as the two-word
-        # name without its particles
-        return _person_name(f"{tokens[0]} {tokens[-1]}")
+        # name without its particles; or, the particles being the name's evidence, a lone name before any
+        # surname that is no stop or place word (Willemine ten Pas)
+        f, s = tokens[0], tokens[-1].lower()
+        return _person_name(f"{f} {tokens[-1]}") or (
+            lone_name(f) and tokens[-1][:1].isupper() and s.isalpha() and len(s) >= 2
+            and s not in _name_lexicons()[2] and s not in _load_data("single_name_exclusions.txt"))
     if len(tokens) == 3 and len(tokens[1].rstrip(".")) == 1 and tokens[1][:1].isupper():
         # First M. Last / First M Last: a known first name (or an unknown one before a known surname), an
         # initial, a surname-shaped last word; or two unknown words around the initial (Szabina J Gelencsér,
@@ -1050,21 +1059,65 @@ def lone_name(value: str) -> bool:
             and low not in _load_data("single_name_exclusions.txt") and low not in _name_english_words())
 
 
+def name_word(value: str) -> bool:
+    """The SINGLE_NAME verdict: a ``lone_name``, or one word (capitalised, or all lower-case) that the name
+    lexicons hold as a given name or surname although it is also a common word or a place (``Sherry``,
+    ``White``, ``Jackson``), and no stop word. Only the candidate pass (``candidates._lone_name_spans``) offers
+    such words, and only where its context vouches for them: an item of a list of names found already
+    (``Hleb, Sheila, Donna, Sherry and Donald``), the speaker of a transcript whose other speakers are names,
+    the one addressed at the end of a clause (``Don't go to town, Mark!``)."""
+    if lone_name(value):
+        return True
+    if not value.isalpha() or not (value.islower() or (value[0].isupper() and value[1:].islower())):
+        return False
+    low = value.lower()
+    first, last, stop = _name_lexicons()
+    return len(low) >= 3 and (low in first or low in last) and low not in stop
+
+
+def kin_name(value: str) -> bool:
+    """A name beside a kinship word (the KIN_NAME record): capitalised, as ``cued_name`` (``Asya``, ``Brosca
+    Erdôs``); one lower-case word only as a known given name or surname that is no English word
+    (``name_in_context``: ``roberto``, not ``docker``)."""
+    if value.islower():
+        return " " not in value and name_in_context(value)
+    return cued_name(value)
+
+
+def contact_name(value: str) -> bool:
+    """The two or three words of a line that heads a contact block (the CONTACT_NAME record): each a name word
+    (``name_word``: a lone name, or a known given name or surname) that is no stop or place word, the first a
+    lone name or a known given name (``Gyala Antall``, ``Csenger Gábor``; not ``Overture Technologies``)."""
+    words = value.split()
+    if not 2 <= len(words) <= 3:
+        return False
+    first, _, stop = _name_lexicons()
+    places = _load_data("single_name_exclusions.txt")
+    if not all(name_word(w) and w.lower() not in stop and w.lower() not in places for w in words):
+        return False
+    return lone_name(words[0]) or words[0].lower() in first
+
+
 def cued_name(value: str) -> bool:
     """One to three words that a cue marks as a person's name (a verb whose subject is a person, a greeting,
     a role: ``Järvilehto began``, ``Producer Liviana Palerma explained``): each a ``lone_name`` (a known given
     name or surname that is hardly anything else, or a word no dictionary holds and no stop or place word),
-    or alone a known given name even if it is also a word (``Hi Victor``);
+    or alone a known given name even if it is also a word (``Hi Victor``), or a double name whose parts are
+    lone names (``Hauta-aho``);
     in two- or three-word names the last may also be a known surname (``Brad Key``) and a middle one an
     initial (``Faina D. Yefremova``)."""
     words = value.split()
     if not 1 <= len(words) <= 3:
         return False
     first, last, stop = _name_lexicons()
+    if len(words) == 1 and "-" in value.strip("-"):  # a double name: each part a lone name (says Hauta-aho)
+        return value[:1].isupper() and all(lone_name(p.capitalize()) for p in value.split("-"))
     if len(words) == 1:  # the cue vouches for a known given name that is also a word (Hi Victor, Walker began)
         low = value.lower()
         return lone_name(value) or (value[:1].isupper() and low in first and low not in stop
                                     and low not in _load_data("single_name_exclusions.txt"))
+    if len(words) == 2 and value.islower():  # a lower-case subject (eva kleist lives at): as lone_name
+        return lone_name(value)
     if any(not w[:1].isupper() for w in words):
         return False
     *head, tail = words
@@ -1074,7 +1127,8 @@ def cued_name(value: str) -> bool:
 
 def name_in_context(value: str) -> bool:
     """A name introduced by context (\"my name is\", \"Mr.\", \"Name:\"): 1-4 capitalised words or
-    initials, none a stop word; in all lower-case text a known given name or surname and no English word."""
+    initials, none a stop word; in all lower-case text a known given name or surname and no English word, or
+    two words that no dictionary holds around an initial (``hyuuma t. maida``)."""
     tokens = value.replace(".", ". ").split()
     if not 1 <= len(tokens) <= 4 or len(tokens[0].rstrip(".")) < 2:
         return False
@@ -1088,6 +1142,8 @@ def name_in_context(value: str) -> bool:
     # lower-case text: a known given name or surname first, no common English word anywhere
     english = _english_words()
     words = [t.rstrip(".") for t in tokens]
+    if len(words) == 3 and len(words[1]) == 1 and _unknown_words_around_initial(words[0], words[2]):
+        return True  # two unknown words around an initial: hyuuma t. maida
     return ((words[0] in first or words[0] in last) and words[0] not in english
             and all(len(w) == 1 or w not in english for w in words[1:]))
 

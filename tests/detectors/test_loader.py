@@ -70,8 +70,8 @@ def test_good_rule_loads_and_detects(tmp_path):
      "(otherwise it can never fire)"),
     ("id: TEST_RULE", "id: test-rule", "FILE: test-rule: id: String should match pattern"),
     ("  macie: false\n", "  macie: false\n  candidate: hex\n",
-     "FILE: TEST_RULE: candidate: Input should be 'digits', 'card_digits', 'iban', 'ipv4', 'ipv6_full', 'name' "
-     "or 'lone_name'"),
+     "FILE: TEST_RULE: candidate: Input should be 'digits', 'card_digits', 'iban', 'ipv4', 'ipv6_full', 'name', "
+     "'name_line' or 'lone_name'"),
     ("regex: 'W-\\d{4}'}", "regex: 'W-\\d{4}', at_hit: true, at_words: true}",
      "FILE: TEST_RULE: patterns[0].at_words: a pattern is either at_hit or at_words, not both"),
     ("regex: 'W-\\d{4}'}", "regex: 'W-\\d{4}', at_words: true}",

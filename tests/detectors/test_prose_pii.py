@@ -54,8 +54,26 @@ def test_lists_of_names_lend_each_other_context():
     # but it vouches for an unknown word of 4+ letters beside it that no dictionary holds
     assert _lone("Is there a better song? Lamovec and Morales were precision engineers.") == ["Lamovec", "Morales"]
     assert _lone("Is there a better song? Lam and Morales were precision engineers.") == ["Morales"]
-    # an item followed by a number is a street (Please return to Leon and Eyrarodda 66)
-    assert _lone("Please return to Leon and Eyrarodda 66 in case of an issue.") == ["Leon"]
+    # or, in a pair, for a known surname of 4+ letters that is also a word
+    assert _lone("Is there a better song? Dale and White were precision engineers.") == ["Dale", "White"]
+    # two names found vouch for known names that are also words or places
+    assert "Sherry" in _lone("They had 6: Hleb, Sheila, Donna, Sherry, Donald and Shane.")
+    # but not for place words, though some are names too
+    assert _lone("Our 3 founders: Rudi, Jackson and Campos.") == ["Rudi", "Campos"]
+    assert _lone("We shipped to Rudi, Campos, Paris and Rome.") == ["Rudi", "Campos"]
+    # a name and a street line: a street corner (Please return to Leon and Eyrarodda 66)
+    assert _lone("Please return to Leon and Eyrarodda 66 in case of an issue.") == []
+    assert _lone("How do I change my address to Katrina and Rúa do Paseo 46?") == []
+    assert _lone("Send Maria and Lucas 10 dollars") == ["Maria", "Lucas"]  # Lucas is a known name
+
+
+def test_the_one_addressed_in_a_text_with_names():
+    assert _lone("Emma just has to get laid. Don't go to town, Mark!") == ["Emma", "Mark"]
+    assert _lone("Ella: What a wife.\nDestiny: Remember me, Maria?") == ["Ella", "Destiny", "Maria"]
+    assert _lone("Don't go to town, Mark!") == []  # no other name in the text
+    assert _lone("Emma said so. Thanks, Will!") == ["Emma"]  # a stop word
+    assert _lone("Emma said so. Is it far, Paris?") == ["Emma"]  # a place word
+    assert _lone("Emma said so. Go to town Mark!") == ["Emma"]  # no comma: no address
 
 
 def test_speakers_of_a_transcript():
@@ -65,6 +83,11 @@ def test_speakers_of_a_transcript():
     # log or header labels stay out: English words, and one label alone is no transcript
     assert _lone("ERROR: disk full\nNicole: hi\nWarning: x") == ["Nicole"]
     assert _lone("Ubul: What a wife.") == []
+    # no speaker found yet: all labels name words, one a known given name and another in no dictionary
+    text = 'Vsevolod: "Who are you?"\nHeather:"I\'m Daniel\'s daughter".'
+    assert _lone(text) == ["Vsevolod", "Heather", "Daniel"]
+    assert _lone("Daniel wrote:\nMark: 5\nGrade: A") == ["Daniel"]  # Grade is a word: no transcript
+    assert _lone("Daniel wrote:\nRedis: cache\nKafka: queue") == ["Daniel"]  # no given name among them
 
 
 def test_names_cued_by_verbs_greetings_and_roles(engine):
@@ -79,7 +102,11 @@ def test_names_cued_by_verbs_greetings_and_roles(engine):
     assert _values(engine, "then Järvilehto began writing", "SINGLE_NAME_CUED") == []
     assert _values(engine, "Construction began in 1977. Hello World!", "SINGLE_NAME_CUED") == []
     # a lower-case subject only in a lower-case line
-    assert _values(engine, "cormac had given cormac his address", "SINGLE_NAME_CUED") == ["cormac"]
+    assert _values(engine, "cormac had given cormac his address", "SINGLE_NAME_CUED") == ["cormac", "cormac"]
+    # one given something of their own
+    assert _values(engine, "David had given Angel his address", "SINGLE_NAME_CUED", "SINGLE_NAME") == ["Angel", "David"]
+    # a double name after an attribution
+    assert _values(engine, 'moving in that direction," says Hauta-aho.', "SINGLE_NAME_CUED") == ["Hauta-aho"]
     assert _values(engine, "nginx began Serving requests", "SINGLE_NAME_CUED") == []
 
 
@@ -117,6 +144,35 @@ def test_lower_case_names(engine):
     assert _values(engine, text, "SINGLE_NAME") == sorted(["leonti", "terrence", "pamela", "donna", "andrea", "brian"])
     assert _values(engine, "we need eggs, milk, pamela and bread", "SINGLE_NAME") == []  # one name in four words
     assert _values(engine, "we bought apples, pears, donna and andrea", "SINGLE_NAME") == ["andrea", "donna"]
+    # a known given name that is also a word, in such a list (not a place: chad)
+    text = "they had 6: hleb, sheila, donna, sherry, chad and shane."
+    assert _values(engine, text, "SINGLE_NAME") == ["donna", "hleb", "shane", "sheila", "sherry"]
+    # cues: a title, "named him"
+    assert _values(engine, "mr. elliott flew to oslo on friday", "PERSON_NAME") == ["elliott"]
+    assert _values(engine, "see dr. strange tonight", "PERSON_NAME") == []
+    assert _values(engine, "She named him Frank", "PERSON_NAME") == ["Frank"]
+
+
+def test_names_next_to_kinship_words(engine):
+    assert _values(engine, "between him and Asya's kid", "KIN_NAME") == ["Asya"]
+    assert _values(engine, "the Company's sister firm and the node's children", "KIN_NAME") == []
+    # lower-case: in a lower-case line, and only a known name
+    assert _values(engine, 'tracy:"i\'m roberto\'s daughter".', "KIN_NAME") == ["roberto"]
+    assert _values(engine, "it is docker's son", "KIN_NAME") == []
+    assert _values(engine, "but roberto's daughter met Anna", "KIN_NAME") == []
+    assert _values(engine, "my grandmother was called Brosca Erdôs", "KIN_NAME") == ["Brosca Erdôs"]
+    assert _values(engine, "the function was called Main", "KIN_NAME") == []
+
+
+def test_names_with_particles_and_names_heading_a_contact_block(engine):
+    assert _values(engine, "Willemine ten Pas will be talking", "NAME") == ["Willemine ten Pas"]
+    assert _values(engine, "Take ten Steps to the left", "NAME") == []
+    card = ">Gyala Antall\n>Google Public Data Explorer\n>Gyala Antall\n>3369 24 Clarke Avenue\n>Apt. 805"
+    assert _values(engine, card, "CONTACT_NAME") == ["Gyala Antall", "Gyala Antall"]
+    assert _values(engine, "Quarterly Results\n2024 Revenue grew 12 percent", "CONTACT_NAME") == []
+    cv = "Einojuhani Pyysalo\n\nLocal transit bus driver\n\nE-mail:\nEinojuhaniPyysalo@gustr.com"
+    assert _values(engine, cv, "CONTACT_NAME") == ["Einojuhani Pyysalo"]
+    assert _values(engine, cv.replace("EinojuhaniPyysalo@", "jobs@"), "CONTACT_NAME") == []
 
 
 @pytest.mark.parametrize("text, value", [

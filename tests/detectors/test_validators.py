@@ -192,8 +192,18 @@ CASES: dict[str, tuple[list[str], list[str]]] = {
     # (lower case: an item of a lower-case list of names, which the candidate pass finds)
     "lone_name": (["Catherine", "Bergqvist", "Željko", "Gladys", "catherine"],
                   ["Paris", "Will", "The", "CATHERINE", "paris", "will", "table", "Macintosh", "English"]),
-    "cued_name": (["Järvilehto", "Liviana Palerma", "Brad Key", "Jildau S Kowalski", "cormac"],
-                  ["Construction", "General Motors", "The Beatles", "Paris", "S Bouts", "a b c d"]),
+    "cued_name": (["Järvilehto", "Liviana Palerma", "Brad Key", "Jildau S Kowalski", "cormac", "Hauta-aho"],
+                  ["Construction", "General Motors", "The Beatles", "Paris", "S Bouts", "a b c d", "Well-known",
+                   "hauta-aho"]),
+    # a lone name, or a known name that is also a word or a place (the candidate pass judged the context)
+    "name_word": (["Catherine", "Sherry", "White", "Jackson", "sherry", "Vsevolod"],
+                  ["Will", "May", "Apples", "Sherry Lee", "SHERRY", "O'Neil"]),
+    "kin_name": (["Asya", "Brosca Erdôs", "roberto", "Daniel"], ["docker", "Company", "roberto smith", "Main Street"]),
+    "contact_name": (["Gyala Antall", "Csenger Gábor", "Einojuhani Pyysalo", "Sherry White"],
+                     ["Overture Technologies", "Google Public Data", "Fletcher Hill", "Gyala", "New Zealand",
+                      "Paris Jackson"]),
+    "iban_any_case": (["gb24midl94580730215736", "GB24MIDL94580730215736", "de04 8193 0364 2621 2997 22"],
+                      ["gb25midl94580730215736", "de89370400440532013000", "xx12abcdefghijklmno"]),
     "street_line": (["450 Præstevænget 15", "Μεγάλη Άμμος 184", "255 hersnapvej 18"],
                     ["IP address 10", "Windows 10", "page 12", "at 12", "Cyprus 36903"]),
 }
