@@ -268,8 +268,8 @@ def breakdown(engine, seed: int, mixed: list[str], size_mb: float = 2.0) -> list
 
 #: identifier groups taken out of ALL one after another by ``ablation`` (cumulatively)
 ABLATION_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("person names (NAME, SINGLE_NAME[_CUED], PERSON_NAME)",
-     ("NAME", "SINGLE_NAME", "SINGLE_NAME_CUED", "PERSON_NAME")),
+    ("person names (NAME, SINGLE_NAME[_CUED], PERSON_NAME, KIN_NAME, CONTACT_NAME)",
+     ("NAME", "SINGLE_NAME", "SINGLE_NAME_CUED", "PERSON_NAME", "KIN_NAME", "CONTACT_NAME")),
     ("IP addresses (IP_ADDRESS)", ("IP_ADDRESS",)),
     ("postal addresses (ADDRESS, STREET_ADDRESS)", ("ADDRESS", "STREET_ADDRESS")),
 )
