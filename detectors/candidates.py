@@ -459,7 +459,7 @@ def _expand_lists(text: str, spans: list[tuple[int, int]], stop: frozenset[str])
             w = text[c[0]:c[1]].lower()
             known_word = w in first or w in last
             vouched = (known >= 2 or (len(w) >= 4 and w not in english and w not in name_english)
-                       or (len(chain) == 2 and len(w) >= 4 and known_word and w not in places))
+                       or (len(chain) == 2 and len(w) >= 4 and known_word))
             if (vouched and c not in found and w not in stop and w not in places
                     and _NEXT_WORD.match(text, c[1]) is None
                     and _NUMBER_NEXT.match(text, c[1]) is None):  # (Leon and Eyrarodda 66: a street)
@@ -481,17 +481,17 @@ def _speakers(text: str, named: Callable[[int, int], bool]) -> list[tuple[int, i
     the labels that are no stop or place word and either no English word or a known given name
     (``Destiny``) are names too. Labels of another case than the first one's (``Ubul``
     / ``NOTE``) are left alone; ``Mark: 5⏎Grade: A`` is no transcript."""
-    from detectors.validators import _name_lexicons, lone_name
+    from detectors.validators import lone_name
 
     labels = [m.span(1) for m in _SPEAKER.finditer(text)]
     if len(labels) < 2:
         return []
-    vouched = [sp for sp in labels if lone_name(w := text[sp[0]:sp[1]]) or _given_word(w)]
+    vouched = {sp for sp in labels if lone_name(w := text[sp[0]:sp[1]]) or _given_word(w)}
     if not any(named(a, b) for a, b in labels):
         if len(vouched) < len(labels) or not text[labels[0][0]].isupper():
             return []
         cap = {text[a:b] for a, b in labels}
-        given = {w for w in cap if w.lower() in _name_lexicons()[0]}
+        given = {w for w in cap if _given_word(w)}
         if not given or not any(lone_name(w) for w in cap if w not in given or len(given) > 1):
             return []
     lower = text[labels[0][0]:labels[0][1]].islower()
@@ -500,16 +500,21 @@ def _speakers(text: str, named: Callable[[int, int], bool]) -> list[tuple[int, i
 
 def _given_word(word: str) -> bool:
     """A known given name, also one that is a word (``sherry``), that is no stop or place word."""
-    from detectors.validators import _load_data, _name_lexicons
+    from detectors.validators import _given_names
 
-    first, _, stop = _name_lexicons()
-    low = word.lower()
-    return low in first and low not in stop and low not in _load_data("single_name_exclusions.txt")
-
-
+    return word.lower() in _given_names()
 
 
 _SURNAME_END_RE: re.Pattern | None = None
+
+
+def _name_candidates(text: str, ascii_text: bytes | None = None) -> list[tuple[int, int]]:
+    """The ``name`` candidates of ``text``: those of the name pass of the same ``detect()`` call, which ran
+    first (``_LAST_NAME_SPANS``), else the pass run here."""
+    last_text, spans = _LAST_NAME_SPANS
+    if last_text is not text:
+        spans = CANDIDATES["name"].spans(text, text.encode("ascii", "replace") if ascii_text is None else ascii_text)
+    return spans
 
 
 def _lone_vocabulary(text: str, cap_words: Iterable[str] | None = None) -> set[str]:
@@ -531,10 +536,7 @@ def _lone_vocabulary(text: str, cap_words: Iterable[str] | None = None) -> set[s
     # the words of a full name found in the same text name that person later on their own (Joakim Westgård
     # ... starring Westgård; Aantje Mourik ... calls me Aantje; Ayna Khadzhiyev's Tales ... early Khadzhiyev)
     stop = _name_lexicons()[2]
-    last_text, spans = _LAST_NAME_SPANS
-    if last_text is not text:
-        spans = CANDIDATES["name"].spans(text, text.encode("ascii", "replace"))
-    for full in {text[a:b] for a, b in spans}:
+    for full in {text[a:b] for a, b in _name_candidates(text)}:
         if person_name(full):
             # (only words the capitalised-word pass can report: not McConnan, whose _CAP_WORD is Connan)
             hits.update(w for w in full.split() if w in words and w.lower() not in stop)
@@ -691,11 +693,9 @@ _VOCATIVE_MAX = 65536
 def _vocative_names() -> frozenset[str]:
     """Known given names that are also words (``Mark``, ``Maria``), capitalised; no stop or place words. Alone
     they are no name (``validators._lone_names``); addressed at the end of a clause they are."""
-    from detectors.validators import _load_data, _lone_names, _name_lexicons
+    from detectors.validators import _given_names, _lone_names
 
-    first, _, stop = _name_lexicons()
-    bad = stop | _load_data("single_name_exclusions.txt") | _lone_names()
-    return frozenset(n.capitalize() for n in first if len(n) >= 3 and n.isalpha() and n not in bad)
+    return frozenset(n.capitalize() for n in _given_names() - _lone_names() if len(n) >= 3 and n.isalpha())
 
 
 def _with_vocatives(text: str, spans: list[tuple[int, int]], words: Iterable[str]) -> list[tuple[int, int]]:
@@ -790,10 +790,7 @@ def _alone_on_line(text: str, s: int, e: int) -> bool:
 def _name_line_spans(regex, text: str, ascii_text: bytes) -> list[tuple[int, int]]:
     """The ``name`` candidates that are alone on their line (a contact block's first line: ``>Gyala Antall``),
     from the name pass of the same ``detect()`` call (a few comparisons per name candidate)."""
-    last_text, spans = _LAST_NAME_SPANS
-    if last_text is not text:
-        spans = CANDIDATES["name"].spans(text, ascii_text)
-    return [(s, e) for s, e in spans if _alone_on_line(text, s, e)]
+    return [(s, e) for s, e in _name_candidates(text, ascii_text) if _alone_on_line(text, s, e)]
 
 
 class _NameLineReference:

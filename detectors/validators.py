@@ -1019,6 +1019,14 @@ def _lone_names() -> frozenset[str]:
 
 
 @functools.lru_cache(maxsize=1)
+def _given_names() -> frozenset[str]:
+    """Known given names, lower-case, also those that are words (``victor``, ``sherry``), less stop words and
+    words that alone are mostly a place: what a cue, a list or a transcript may make a name."""
+    first, _, stop = _name_lexicons()
+    return first - stop - _load_data("single_name_exclusions.txt")
+
+
+@functools.lru_cache(maxsize=1)
 def _lower_given_names() -> frozenset[str]:
     """Given names that may start a name in all lower-case text: no English word, no stop word."""
     first, _, stop = _name_lexicons()
@@ -1091,11 +1099,11 @@ def contact_name(value: str) -> bool:
     words = value.split()
     if not 2 <= len(words) <= 3:
         return False
-    first, _, stop = _name_lexicons()
+    _, _, stop = _name_lexicons()
     places = _load_data("single_name_exclusions.txt")
     if not all(name_word(w) and w.lower() not in stop and w.lower() not in places for w in words):
         return False
-    return lone_name(words[0]) or words[0].lower() in first
+    return lone_name(words[0]) or words[0].lower() in _given_names()
 
 
 def cued_name(value: str) -> bool:
@@ -1109,13 +1117,11 @@ def cued_name(value: str) -> bool:
     words = value.split()
     if not 1 <= len(words) <= 3:
         return False
-    first, last, stop = _name_lexicons()
+    _, last, stop = _name_lexicons()
     if len(words) == 1 and "-" in value.strip("-"):  # a double name: each part a lone name (says Hauta-aho)
         return value[:1].isupper() and all(lone_name(p.capitalize()) for p in value.split("-"))
     if len(words) == 1:  # the cue vouches for a known given name that is also a word (Hi Victor, Walker began)
-        low = value.lower()
-        return lone_name(value) or (value[:1].isupper() and low in first and low not in stop
-                                    and low not in _load_data("single_name_exclusions.txt"))
+        return lone_name(value) or (value[:1].isupper() and value.lower() in _given_names())
     if len(words) == 2 and value.islower():  # a lower-case subject (eva kleist lives at): as lone_name
         return lone_name(value)
     if any(not w[:1].isupper() for w in words):
